@@ -1,0 +1,15 @@
+// First step of `npm test`: say in one line how to get a browser, rather than fail deep inside a runner.
+import { findChromium, findFirefox } from './browsers.mjs';
+
+if (!findChromium()) {
+  console.error(
+    'npm test needs Chromium: install it with `sudo apt-get install -y chromium` (Debian/Ubuntu), or set CHROME_PATH to a Chromium or Chrome binary.',
+  );
+  process.exit(1);
+}
+if (!findFirefox()) {
+  console.error(
+    'npm test needs Firefox for the cross-browser call: install it with `sudo apt-get install -y firefox-esr`, or set FIREFOX_PATH.',
+  );
+  process.exit(1);
+}

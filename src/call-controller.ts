@@ -1,0 +1,299 @@
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import { canTransition, isActive, type CallState } from './call-state.js';
+import {
+  readConstraints,
+  readIceServers,
+  readIceTransportPolicy,
+  readSignalingUrl,
+} from './config.js';
+import { RtcCallError, mediaError, toRtcCallError } from './errors.js';
+import { emit } from './events.js';
+import type { PeerInfo } from './protocol.js';
+import { RoomSession, type RoomListener } from './room-session.js';
+import { createLoopbackPair } from './signaling/loopback.js';
+import { WebSocketSignaling } from './signaling/websocket.js';
+
+/** What the controller reads from its element: the attributes, as properties. */
+export interface CallHost extends ReactiveControllerHost, HTMLElement {
+  room: string;
+  signalingUrl: string | undefined;
+  loopback: boolean;
+  iceServers: RTCIceServer[] | undefined;
+  iceTransportPolicy: RTCIceTransportPolicy | undefined;
+  constraints: MediaStreamConstraints | undefined;
+  name: string;
+  token: string | undefined;
+}
+
+/**
+ * Owns a call's lifecycle: camera, signaling, peer connections, and the one state they add
+ * up to. The element renders what this holds; every change goes through `#setState`.
+ */
+export class CallController implements ReactiveController {
+  readonly #host: CallHost;
+  readonly #scriptUrl: string;
+  #state: CallState = 'idle';
+  #status = '';
+  #error: RtcCallError | undefined;
+  #localStream: MediaStream | undefined;
+  #remoteStream: MediaStream | undefined;
+  #remotePeerId: string | undefined;
+  #sessions: RoomSession[] = [];
+  #starting: Promise<MediaStream> | undefined;
+  /** Bumped on every release, so work that finishes after a hang-up knows it is stale. */
+  #generation = 0;
+
+  constructor(host: CallHost, scriptUrl: string) {
+    this.#host = host;
+    this.#scriptUrl = scriptUrl;
+    host.addController(this);
+  }
+
+  get state(): CallState {
+    return this.#state;
+  }
+  /** The line the element shows: what is happening, or what went wrong and what to do. */
+  get status(): string {
+    return this.#status || statusFor(this.#state, this.#host);
+  }
+  get error(): RtcCallError | undefined {
+    return this.#error;
+  }
+  get localStream(): MediaStream | undefined {
+    return this.#localStream;
+  }
+  get remoteStream(): MediaStream | undefined {
+    return this.#remoteStream;
+  }
+  /** The open peer connections (loopback: both ends). */
+  get connections(): RTCPeerConnection[] {
+    return this.#sessions.flatMap((session) => [...session.peers.values()].map((peer) => peer.connection));
+  }
+
+  hostConnected(): void {}
+
+  hostDisconnected(): void {
+    // Removing the element must not leave the camera on or a connection open.
+    if (isActive(this.#state)) {
+      this.#release();
+      this.#setState('ended');
+    }
+  }
+
+  /** Turns on camera and microphone and shows the preview. */
+  async start(): Promise<MediaStream> {
+    if (this.#localStream && isActive(this.#state)) return this.#localStream;
+    if (this.#starting) return this.#starting;
+    this.#starting = this.#startMedia().finally(() => (this.#starting = undefined));
+    return this.#starting;
+  }
+
+  /** Starts media if needed, then joins the room (or, in loopback, calls itself). */
+  async call(): Promise<void> {
+    if (this.#sessions.length > 0) return;
+    let configuration: RTCConfiguration;
+    try {
+      // Check the configuration before the camera prompt, not after.
+      configuration = {
+        iceServers: readIceServers(this.#host.iceServers),
+        iceTransportPolicy: readIceTransportPolicy(this.#host.iceTransportPolicy),
+      };
+    } catch (error) {
+      const failure = toRtcCallError(error, 'bad-config');
+      this.#fail(failure);
+      throw failure;
+    }
+    const stream = await this.start();
+    if (this.#sessions.length > 0) return;
+    const generation = this.#generation;
+    try {
+      if (this.#host.loopback) {
+        this.#callLoopback(stream, configuration);
+        return;
+      }
+      const room = this.#host.room.trim();
+      if (!room) throw new RtcCallError('bad-config', 'The room attribute is empty — set room="…" to say which room to join.');
+      const url = readSignalingUrl(this.#host.signalingUrl, this.#host.signalingUrl ? document.baseURI : this.#scriptUrl);
+      const signaling = new WebSocketSignaling(url, { room, name: this.#host.name, token: this.#host.token });
+      await new Promise<void>((resolve, reject) => {
+        const session = new RoomSession(signaling, { stream, configuration }, {
+          ...this.#listener(),
+          joined: (peers) => {
+            this.#listener().joined(peers);
+            resolve();
+          },
+          error: (error) => {
+            this.#fail(error);
+            reject(error);
+          },
+        });
+        this.#sessions = [session];
+        session.join();
+      });
+    } catch (error) {
+      if (generation !== this.#generation) return;
+      const failure = toRtcCallError(error, 'bad-config');
+      if (this.#state !== 'failed') this.#fail(failure);
+      throw failure;
+    }
+  }
+
+  /** Ends the call: stops every local track, closes the connections, tells the peer. */
+  async hangup(): Promise<void> {
+    if (!isActive(this.#state)) return;
+    this.#release();
+    this.#setState('ended');
+  }
+
+  async #startMedia(): Promise<MediaStream> {
+    const generation = ++this.#generation;
+    this.#error = undefined;
+    this.#setState('starting');
+    try {
+      // getUserMedia exists only in secure contexts (https or localhost).
+      if (!window.isSecureContext || !navigator.mediaDevices?.getUserMedia) {
+        throw new RtcCallError(
+          'insecure-context',
+          'The camera needs a secure page — open it over https:// (or on localhost).',
+        );
+      }
+      const constraints = readConstraints(this.#host.constraints);
+      let stream: MediaStream;
+      try {
+        stream = await navigator.mediaDevices.getUserMedia(constraints);
+      } catch (error) {
+        throw mediaError(error);
+      }
+      if (generation !== this.#generation) {
+        // Hung up (or removed) while the prompt was open.
+        stopTracks(stream);
+        throw new RtcCallError('media-denied', 'The call was ended before the camera started.');
+      }
+      this.#localStream = stream;
+      this.#setState('ready');
+      emit(this.#host, 'rtc-call-local-stream', { stream });
+      return stream;
+    } catch (error) {
+      const failure = toRtcCallError(error);
+      if (generation === this.#generation) this.#fail(failure);
+      throw failure;
+    }
+  }
+
+  /** The codelab's pc1/pc2, through the same room session a signaled call uses. */
+  #callLoopback(stream: MediaStream, configuration: RTCConfiguration): void {
+    const [near, far] = createLoopbackPair();
+    const quiet: RoomListener = {
+      joined() {},
+      peerJoined() {},
+      peerLeft() {},
+      remoteStream() {},
+      connectionState() {},
+      error: (error) => this.#fail(error),
+    };
+    // The near end sends the camera; the far end receives it and drives what the element shows.
+    this.#sessions = [
+      new RoomSession(near, { stream, configuration }, quiet),
+      new RoomSession(far, { configuration }, this.#listener()),
+    ];
+    for (const session of this.#sessions) session.join();
+  }
+
+  #listener(): RoomListener {
+    return {
+      joined: (peers) => this.#setState(peers.length > 0 ? 'connecting' : 'waiting'),
+      peerJoined: (peer) => {
+        emit(this.#host, 'rtc-call-peer-joined', { peerId: peer.id, name: peer.name });
+        this.#setState('connecting', `${displayName(peer)} joined — connecting…`);
+      },
+      peerLeft: (peer) => {
+        emit(this.#host, 'rtc-call-peer-left', { peerId: peer.id, name: peer.name });
+        if (peer.id === this.#remotePeerId) {
+          this.#remoteStream = undefined;
+          this.#remotePeerId = undefined;
+        }
+        this.#setState('waiting', `${displayName(peer)} left. Waiting for someone to join “${this.#host.room}”…`);
+      },
+      remoteStream: (peerId, stream) => {
+        if (this.#remoteStream) return;
+        this.#remoteStream = stream;
+        this.#remotePeerId = peerId;
+        this.#host.requestUpdate();
+        emit(this.#host, 'rtc-call-remote-stream', { stream, peerId });
+      },
+      connectionState: (_peerId, state) => {
+        if (state === 'connected') this.#setState('connected');
+        else if (state === 'failed')
+          this.#fail(new RtcCallError('ice-failed', 'Could not reach the other side — the network blocks the connection. A TURN server (ice-servers) may help.'));
+      },
+      error: (error) => this.#fail(error),
+    };
+  }
+
+  #fail(error: RtcCallError): void {
+    this.#release();
+    this.#error = error;
+    this.#setState('failed', error.message);
+    emit(this.#host, 'rtc-call-error', { code: error.code, message: error.message });
+  }
+
+  /** Stops every local track and closes every connection. */
+  #release(): void {
+    this.#generation++;
+    for (const session of this.#sessions) session.close();
+    this.#sessions = [];
+    if (this.#localStream) stopTracks(this.#localStream);
+    this.#localStream = undefined;
+    this.#remoteStream = undefined;
+    this.#remotePeerId = undefined;
+  }
+
+  /** The one place state changes: refuses illegal moves, re-renders, emits one event. */
+  #setState(next: CallState, status = ''): void {
+    const previous = this.#state;
+    if (previous === next) {
+      if (status !== this.#status) {
+        this.#status = status;
+        this.#host.requestUpdate();
+      }
+      return;
+    }
+    if (!canTransition(previous, next)) return;
+    this.#state = next;
+    this.#status = status;
+    if (next !== 'failed') this.#error = undefined;
+    this.#host.requestUpdate();
+    emit(this.#host, 'rtc-call-state-change', { state: next, previous });
+  }
+}
+
+function stopTracks(stream: MediaStream): void {
+  for (const track of stream.getTracks()) track.stop();
+}
+
+function displayName(peer: PeerInfo): string {
+  return peer.name.trim() || 'Someone';
+}
+
+function statusFor(state: CallState, host: CallHost): string {
+  switch (state) {
+    case 'idle':
+      return host.loopback ? 'Press Call to test your camera and connection.' : 'Press Start to turn on your camera, or Call to join.';
+    case 'starting':
+      return 'Requesting camera…';
+    case 'ready':
+      return host.loopback ? 'Camera on. Press Call to start the self-test.' : 'Camera on. Press Call to join the room.';
+    case 'waiting':
+      return `Waiting for someone to join “${host.room}”…`;
+    case 'connecting':
+      return 'Connecting…';
+    case 'connected':
+      return 'Connected';
+    case 'reconnecting':
+      return 'Connection lost — reconnecting…';
+    case 'ended':
+      return 'Call ended.';
+    case 'failed':
+      return 'Something went wrong.';
+  }
+}

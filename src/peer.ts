@@ -1,0 +1,119 @@
+import type { IceCandidate, SignalData } from './protocol.js';
+
+export interface PeerCallbacks {
+  /** Send a description or candidate to the remote side. */
+  signal(data: SignalData): void;
+  /** A remote stream started (once per stream). */
+  stream(stream: MediaStream): void;
+  connectionState(state: RTCPeerConnectionState): void;
+  /** Negotiation broke in a way perfect negotiation cannot absorb. */
+  error(error: unknown): void;
+}
+
+/**
+ * One RTCPeerConnection to one remote peer, negotiated with the W3C "perfect negotiation"
+ * pattern so that either side may (re)negotiate at any time, even both at once:
+ * https://w3c.github.io/webrtc-pc/#perfect-negotiation-example
+ * The polite peer yields (rolls back its own offer) on a collision; the impolite one ignores
+ * the colliding offer. `isSettingRemoteAnswerPending` keeps an offer that arrives while we
+ * apply an answer from being taken for a collision.
+ */
+export class Peer {
+  readonly connection: RTCPeerConnection;
+  readonly #polite: boolean;
+  readonly #callbacks: PeerCallbacks;
+  readonly #streams = new Set<string>();
+  #makingOffer = false;
+  #ignoreOffer = false;
+  #isSettingRemoteAnswerPending = false;
+  #closed = false;
+
+  constructor(polite: boolean, configuration: RTCConfiguration, callbacks: PeerCallbacks) {
+    this.#polite = polite;
+    this.#callbacks = callbacks;
+    const pc = new RTCPeerConnection(configuration);
+    this.connection = pc;
+
+    pc.onnegotiationneeded = async () => {
+      try {
+        this.#makingOffer = true;
+        await pc.setLocalDescription();
+        if (pc.localDescription) this.#sendDescription(pc.localDescription);
+      } catch (error) {
+        this.#fail(error);
+      } finally {
+        this.#makingOffer = false;
+      }
+    };
+    // Trickle ICE: each candidate goes out as soon as it is found.
+    pc.onicecandidate = ({ candidate }) => {
+      if (candidate) this.#callbacks.signal({ candidate: toCandidate(candidate) });
+    };
+    pc.ontrack = ({ track, streams }) => {
+      const stream = streams[0] ?? new MediaStream([track]);
+      if (this.#streams.has(stream.id)) return;
+      this.#streams.add(stream.id);
+      this.#callbacks.stream(stream);
+    };
+    pc.onconnectionstatechange = () => {
+      if (!this.#closed) this.#callbacks.connectionState(pc.connectionState);
+    };
+  }
+
+  /** Send these tracks to the peer (negotiation follows by itself). */
+  addStream(stream: MediaStream): void {
+    for (const track of stream.getTracks()) this.connection.addTrack(track, stream);
+  }
+
+  /** Apply a description or candidate from the remote side. */
+  async receive(data: SignalData): Promise<void> {
+    const pc = this.connection;
+    try {
+      if ('description' in data) {
+        const description = data.description;
+        const readyForOffer =
+          !this.#makingOffer && (pc.signalingState === 'stable' || this.#isSettingRemoteAnswerPending);
+        const offerCollision = description.type === 'offer' && !readyForOffer;
+        this.#ignoreOffer = !this.#polite && offerCollision;
+        if (this.#ignoreOffer) return;
+        this.#isSettingRemoteAnswerPending = description.type === 'answer';
+        await pc.setRemoteDescription(description);
+        this.#isSettingRemoteAnswerPending = false;
+        if (description.type === 'offer') {
+          await pc.setLocalDescription();
+          if (pc.localDescription) this.#sendDescription(pc.localDescription);
+        }
+      } else if (data.candidate) {
+        try {
+          await pc.addIceCandidate(data.candidate);
+        } catch (error) {
+          // Candidates of an offer we ignored have nowhere to go; that is expected.
+          if (!this.#ignoreOffer) throw error;
+        }
+      }
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.connection.close();
+  }
+
+  #sendDescription(description: RTCSessionDescription): void {
+    if (description.type === 'offer' || description.type === 'answer') {
+      this.#callbacks.signal({ description: { type: description.type, sdp: description.sdp } });
+    }
+  }
+
+  #fail(error: unknown): void {
+    if (!this.#closed) this.#callbacks.error(error);
+  }
+}
+
+function toCandidate(candidate: RTCIceCandidate): IceCandidate {
+  const { candidate: line, sdpMid, sdpMLineIndex, usernameFragment } = candidate.toJSON();
+  return { candidate: line ?? '', sdpMid: sdpMid ?? null, sdpMLineIndex: sdpMLineIndex ?? null, usernameFragment: usernameFragment ?? null };
+}

@@ -1,0 +1,277 @@
+/**
+ * The signaling protocol: JSON text messages, one object each, with a `type` field.
+ * Imported by both the element and the server, so both sides agree on every field and cap.
+ */
+
+/** Caps the server enforces; the client never sends more. */
+export const LIMITS = {
+  room: 128,
+  name: 64,
+  token: 1024,
+  peerId: 64,
+  sdp: 64 * 1024,
+  candidate: 1024,
+  /** A whole message: SDP plus its envelope. */
+  message: 72 * 1024,
+} as const;
+
+export interface SessionDescription {
+  type: 'offer' | 'answer';
+  sdp: string;
+}
+
+export interface IceCandidate {
+  candidate: string;
+  sdpMid?: string | null;
+  sdpMLineIndex?: number | null;
+  usernameFragment?: string | null;
+}
+
+/** What peers send each other through the server: a description, or a trickled candidate (`null` = end of candidates). */
+export type SignalData = { description: SessionDescription } | { candidate: IceCandidate | null };
+
+export interface PeerInfo {
+  id: string;
+  name: string;
+}
+
+export interface IceServer {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+
+// Client → server
+export interface JoinMessage {
+  type: 'join';
+  room: string;
+  name?: string;
+  token?: string;
+}
+export interface SignalMessage {
+  type: 'signal';
+  to: string;
+  data: SignalData;
+}
+export interface LeaveMessage {
+  type: 'leave';
+}
+export type ClientMessage = JoinMessage | SignalMessage | LeaveMessage;
+
+// Server → client
+export interface JoinedMessage {
+  type: 'joined';
+  room: string;
+  /** Your peer id, assigned by the server. */
+  id: string;
+  /** The peers already in the room. */
+  peers: PeerInfo[];
+  /**
+   * Your perfect-negotiation role towards the peers already there (you, the newcomer, are
+   * impolite: `false`); each `peer-joined` carries your role towards that newcomer.
+   */
+  polite: boolean;
+  iceServers: IceServer[];
+}
+export interface PeerJoinedMessage {
+  type: 'peer-joined';
+  id: string;
+  name: string;
+  /** Your role towards this newcomer. */
+  polite: boolean;
+}
+export interface PeerLeftMessage {
+  type: 'peer-left';
+  id: string;
+  name: string;
+}
+export interface RelayedSignalMessage {
+  type: 'signal';
+  /** The sender, stamped by the server. */
+  from: string;
+  data: SignalData;
+}
+export type ServerErrorCode = 'room-full' | 'unauthorized' | 'protocol';
+export interface ErrorMessage {
+  type: 'error';
+  code: ServerErrorCode;
+  message: string;
+}
+export type ServerMessage =
+  | JoinedMessage
+  | PeerJoinedMessage
+  | PeerLeftMessage
+  | RelayedSignalMessage
+  | ErrorMessage;
+
+export type ParseResult<T> = { ok: true; message: T } | { ok: false; error: string };
+
+type Json = Record<string, unknown>;
+
+class Invalid extends Error {}
+
+function fail(reason: string): never {
+  throw new Invalid(reason);
+}
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function str(obj: Json, key: string, max: number, required: true): string;
+function str(obj: Json, key: string, max: number, required: false): string | undefined;
+function str(obj: Json, key: string, max: number, required: boolean): string | undefined {
+  const value = obj[key];
+  if (value === undefined && !required) return undefined;
+  if (typeof value !== 'string') fail(`"${key}" must be a string`);
+  if (value.length > max) fail(`"${key}" is longer than ${max} characters`);
+  return value;
+}
+
+function nonEmpty(obj: Json, key: string, max: number): string {
+  const value = str(obj, key, max, true);
+  if (value.trim() === '') fail(`"${key}" must not be empty`);
+  return value;
+}
+
+function optionalNullable<T>(obj: Json, key: string, check: (v: unknown) => v is T, what: string): T | null | undefined {
+  const value = obj[key];
+  if (value === undefined || value === null) return value;
+  if (!check(value)) fail(`"${key}" must be ${what}`);
+  return value;
+}
+
+const isString = (v: unknown): v is string => typeof v === 'string';
+const isIndex = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) < 1024;
+
+function parseSignalData(value: unknown): SignalData {
+  if (!isObject(value)) fail('"data" must be an object');
+  if ('description' in value) {
+    const d = value['description'];
+    if (!isObject(d)) fail('"description" must be an object');
+    const type = d['type'];
+    if (type !== 'offer' && type !== 'answer') fail('"description.type" must be "offer" or "answer"');
+    return { description: { type, sdp: str(d, 'sdp', LIMITS.sdp, true) } };
+  }
+  if ('candidate' in value) {
+    const c = value['candidate'];
+    if (c === null) return { candidate: null };
+    if (!isObject(c)) fail('"candidate" must be an object or null');
+    const candidate: IceCandidate = { candidate: str(c, 'candidate', LIMITS.candidate, true) };
+    const sdpMid = optionalNullable(c, 'sdpMid', isString, 'a string');
+    if (sdpMid !== undefined) {
+      if (sdpMid !== null && sdpMid.length > 32) fail('"sdpMid" is too long');
+      candidate.sdpMid = sdpMid;
+    }
+    const index = optionalNullable(c, 'sdpMLineIndex', isIndex, 'a small integer');
+    if (index !== undefined) candidate.sdpMLineIndex = index;
+    const ufrag = optionalNullable(c, 'usernameFragment', isString, 'a string');
+    if (ufrag !== undefined) {
+      if (ufrag !== null && ufrag.length > 256) fail('"usernameFragment" is too long');
+      candidate.usernameFragment = ufrag;
+    }
+    return { candidate };
+  }
+  fail('"data" needs "description" or "candidate"');
+}
+
+function parseObject(text: unknown): Json {
+  if (typeof text !== 'string') fail('messages must be JSON text');
+  if (text.length > LIMITS.message) fail(`message longer than ${LIMITS.message} characters`);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    fail('message is not valid JSON');
+  }
+  if (!isObject(value)) fail('message must be a JSON object');
+  if (typeof value['type'] !== 'string') fail('message needs a string "type"');
+  return value;
+}
+
+function result<T>(parse: () => T): ParseResult<T> {
+  try {
+    return { ok: true, message: parse() };
+  } catch (error) {
+    if (error instanceof Invalid) return { ok: false, error: error.message };
+    throw error;
+  }
+}
+
+/**
+ * Validates a message from a client. The result holds only the known, checked fields (fresh
+ * objects: nothing of the input, no `__proto__` or extra keys, is passed on).
+ */
+export function parseClientMessage(text: unknown): ParseResult<ClientMessage> {
+  return result(() => {
+    const obj = parseObject(text);
+    switch (obj['type']) {
+      case 'join': {
+        const join: JoinMessage = { type: 'join', room: nonEmpty(obj, 'room', LIMITS.room) };
+        const name = str(obj, 'name', LIMITS.name, false);
+        if (name !== undefined) join.name = name;
+        const token = str(obj, 'token', LIMITS.token, false);
+        if (token !== undefined) join.token = token;
+        return join;
+      }
+      case 'signal':
+        return { type: 'signal', to: nonEmpty(obj, 'to', LIMITS.peerId), data: parseSignalData(obj['data']) };
+      case 'leave':
+        return { type: 'leave' };
+      default:
+        return fail(`unknown message type "${String(obj['type']).slice(0, 32)}"`);
+    }
+  });
+}
+
+function parsePeer(value: unknown): PeerInfo {
+  if (!isObject(value)) fail('peer must be an object');
+  return { id: nonEmpty(value, 'id', LIMITS.peerId), name: str(value, 'name', LIMITS.name, true) };
+}
+
+function parseIceServers(value: unknown): IceServer[] {
+  if (!Array.isArray(value)) fail('"iceServers" must be an array');
+  return value.map((entry) => {
+    if (!isObject(entry)) fail('ICE server must be an object');
+    const urls = entry['urls'];
+    if (!isString(urls) && !(Array.isArray(urls) && urls.every(isString))) fail('"urls" must be a string or strings');
+    const server: IceServer = { urls };
+    const username = str(entry, 'username', 512, false);
+    if (username !== undefined) server.username = username;
+    const credential = str(entry, 'credential', 512, false);
+    if (credential !== undefined) server.credential = credential;
+    return server;
+  });
+}
+
+/** Validates a message from the server (the element trusts nothing it did not check). */
+export function parseServerMessage(text: unknown): ParseResult<ServerMessage> {
+  return result((): ServerMessage => {
+    const obj = parseObject(text);
+    switch (obj['type']) {
+      case 'joined':
+        if (!Array.isArray(obj['peers'])) fail('"peers" must be an array');
+        return {
+          type: 'joined',
+          room: str(obj, 'room', LIMITS.room, true),
+          id: nonEmpty(obj, 'id', LIMITS.peerId),
+          peers: obj['peers'].map(parsePeer),
+          polite: obj['polite'] === true,
+          iceServers: parseIceServers(obj['iceServers'] ?? []),
+        };
+      case 'peer-joined':
+        return { type: 'peer-joined', ...parsePeer(obj), polite: obj['polite'] === true };
+      case 'peer-left':
+        return { type: 'peer-left', ...parsePeer(obj) };
+      case 'signal':
+        return { type: 'signal', from: nonEmpty(obj, 'from', LIMITS.peerId), data: parseSignalData(obj['data']) };
+      case 'error': {
+        const code = obj['code'];
+        if (code !== 'room-full' && code !== 'unauthorized' && code !== 'protocol') fail('unknown error code');
+        return { type: 'error', code, message: str(obj, 'message', 1024, true) };
+      }
+      default:
+        return fail(`unknown message type "${String(obj['type']).slice(0, 32)}"`);
+    }
+  });
+}

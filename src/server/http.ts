@@ -1,0 +1,86 @@
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { extname, join, normalize, sep } from 'node:path';
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+};
+
+export interface StaticRoots {
+  /** Folder served at `/` (the demo). */
+  demo: string;
+  /** Folder holding `rtc-call.js`, served at `/rtc-call.js`. */
+  dist: string;
+}
+
+/**
+ * GET/HEAD for the demo, the bundle (any origin may load it) and `/healthz`.
+ * Files are revalidated by ETag, so a rebuilt bundle is never served stale.
+ */
+export function createRequestHandler(roots: StaticRoots, healthy: () => boolean) {
+  return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.writeHead(405, { Allow: 'GET, HEAD' }).end();
+      return;
+    }
+    if (url.pathname === '/healthz') {
+      const ok = healthy();
+      response.writeHead(ok ? 200 : 503, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-store' });
+      response.end(ok ? 'ok\n' : 'shutting down\n');
+      return;
+    }
+    const bundle = url.pathname === '/rtc-call.js' || url.pathname === '/rtc-call.js.map';
+    const file = bundle
+      ? join(roots.dist, url.pathname.slice(1))
+      : inside(roots.demo, url.pathname === '/' ? '/index.html' : url.pathname);
+    if (!file) {
+      response.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    try {
+      const info = await stat(file);
+      if (!info.isFile()) throw new Error('not a file');
+      const etag = `"${createHash('sha1').update(`${info.size}:${info.mtimeMs}`).digest('base64url')}"`;
+      const headers: Record<string, string> = {
+        'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
+        'Cache-Control': 'no-cache',
+        ETag: etag,
+        'Last-Modified': info.mtime.toUTCString(),
+        'X-Content-Type-Options': 'nosniff',
+      };
+      if (bundle) headers['Access-Control-Allow-Origin'] = '*';
+      if (request.headers['if-none-match'] === etag) {
+        response.writeHead(304, headers).end();
+        return;
+      }
+      const body = await readFile(file);
+      response.writeHead(200, { ...headers, 'Content-Length': String(body.length) });
+      response.end(request.method === 'HEAD' ? undefined : body);
+    } catch {
+      response.writeHead(404, { 'Content-Type': 'text/plain' }).end(bundle ? 'bundle not built: run npm run build\n' : 'not found\n');
+    }
+  };
+}
+
+/** The file under `root` for a URL path, or undefined if the path tries to leave it. */
+function inside(root: string, pathname: string): string | undefined {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(pathname);
+  } catch {
+    return undefined;
+  }
+  if (decoded.includes('\0')) return undefined;
+  const file = normalize(join(root, decoded));
+  return file.startsWith(root.endsWith(sep) ? root : root + sep) ? file : undefined;
+}

@@ -1,0 +1,64 @@
+import { createServer as createHttpServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { createRequestHandler, type StaticRoots } from './http.js';
+import { SignalingServer, type SignalingOptions } from './signaling-server.js';
+
+export { Rooms, type Member } from './rooms.js';
+export { SignalingServer, type SignalingOptions } from './signaling-server.js';
+
+export interface ServerOptions extends SignalingOptions {
+  port?: number;
+  host?: string;
+  /** Where the demo and the bundle are; default: this package's `demo/` and `dist/`. */
+  roots?: StaticRoots;
+}
+
+export interface RunningServer {
+  readonly http: Server;
+  readonly signaling: SignalingServer;
+  /** `http://host:port/` */
+  readonly url: string;
+  /** Stops accepting, closes every socket (clients see 1001), resolves when all is closed. */
+  close(): Promise<void>;
+}
+
+const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+/** One HTTP server on one port: the demo at `/`, the bundle at `/rtc-call.js`, signaling at `/signal`, `/healthz`. */
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  const roots = options.roots ?? { demo: `${packageRoot}demo`, dist: `${packageRoot}dist` };
+  const signaling = new SignalingServer(options);
+  let accepting = true;
+  const http = createHttpServer(createRequestHandler(roots, () => accepting));
+  http.on('upgrade', (request, socket, head) => {
+    socket.on('error', () => socket.destroy());
+    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+    if (path !== '/signal' || !accepting) {
+      socket.end(`HTTP/1.1 ${accepting ? '404 Not Found' : '503 Service Unavailable'}\r\nConnection: close\r\n\r\n`);
+      return;
+    }
+    signaling.handleUpgrade(request, socket, head);
+  });
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(options.port ?? 8080, options.host ?? '127.0.0.1', () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  const address = http.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    http,
+    signaling,
+    url: `http://${host}:${address.port}/`,
+    async close() {
+      accepting = false;
+      const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+      await signaling.close();
+      http.closeAllConnections();
+      await closed;
+    },
+  };
+}
