@@ -43,7 +43,9 @@ export default {
   testsFinishTimeout: 300000,
   plugins: [
     sdpAsEsModule(),
-    esbuildPlugin({ ts: true, tsconfig: 'tsconfig.json', target: 'es2022' }), signalingServerPlugin()],
+    esbuildPlugin({ ts: true, tsconfig: 'tsconfig.json', target: 'es2022' }),
+    signalingServerPlugin(),
+  ],
   browsers: [
     playwrightLauncher({
       product: 'chromium',

@@ -1,11 +1,6 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { canTransition, isActive, type CallState } from './call-state.js';
-import {
-  readConstraints,
-  readIceServers,
-  readIceTransportPolicy,
-  readSignalingUrl,
-} from './config.js';
+import { readConstraints, readIceServers, readIceTransportPolicy, readSignalingUrl } from './config.js';
 import { RtcCallError, mediaError, toRtcCallError } from './errors.js';
 import { emit } from './events.js';
 import type { PeerInfo } from './protocol.js';
@@ -40,6 +35,7 @@ export class CallController implements ReactiveController {
   #remotePeerId: string | undefined;
   #sessions: RoomSession[] = [];
   #starting: Promise<MediaStream> | undefined;
+  #cancelJoin: (() => void) | undefined;
   /** Bumped on every release, so work that finishes after a hang-up knows it is stale. */
   #generation = 0;
 
@@ -112,29 +108,40 @@ export class CallController implements ReactiveController {
         return;
       }
       const room = this.#host.room.trim();
-      if (!room) throw new RtcCallError('bad-config', 'The room attribute is empty — set room="…" to say which room to join.');
-      const url = readSignalingUrl(this.#host.signalingUrl, this.#host.signalingUrl ? document.baseURI : this.#scriptUrl);
+      if (!room)
+        throw new RtcCallError('bad-config', 'The room attribute is empty — set room="…" to say which room to join.');
+      const url = readSignalingUrl(
+        this.#host.signalingUrl,
+        this.#host.signalingUrl ? document.baseURI : this.#scriptUrl,
+      );
       const signaling = new WebSocketSignaling(url, { room, name: this.#host.name, token: this.#host.token });
       await new Promise<void>((resolve, reject) => {
-        const session = new RoomSession(signaling, { stream, configuration }, {
-          ...this.#listener(),
-          joined: (peers) => {
-            this.#listener().joined(peers);
-            resolve();
+        // Hang-up or removal while joining settles the call quietly.
+        this.#cancelJoin = resolve;
+        const session = new RoomSession(
+          signaling,
+          { stream, configuration },
+          {
+            ...this.#listener(),
+            joined: (peers) => {
+              this.#listener().joined(peers);
+              resolve();
+            },
+            error: (error) => {
+              reject(error);
+              this.#fail(error);
+            },
           },
-          error: (error) => {
-            this.#fail(error);
-            reject(error);
-          },
-        });
+        );
         this.#sessions = [session];
         session.join();
       });
     } catch (error) {
-      if (generation !== this.#generation) return;
       const failure = toRtcCallError(error, 'bad-config');
-      if (this.#state !== 'failed') this.#fail(failure);
+      if (generation === this.#generation && this.#state !== 'failed') this.#fail(failure);
       throw failure;
+    } finally {
+      this.#cancelJoin = undefined;
     }
   }
 
@@ -201,7 +208,10 @@ export class CallController implements ReactiveController {
 
   #listener(): RoomListener {
     return {
-      joined: (peers) => this.#setState(peers.length > 0 ? 'connecting' : 'waiting'),
+      joined: (peers) => {
+        for (const peer of peers) emit(this.#host, 'rtc-call-peer-joined', { peerId: peer.id, name: peer.name });
+        this.#setState(peers.length > 0 ? 'connecting' : 'waiting');
+      },
       peerJoined: (peer) => {
         emit(this.#host, 'rtc-call-peer-joined', { peerId: peer.id, name: peer.name });
         this.#setState('connecting', `${displayName(peer)} joined — connecting…`);
@@ -224,7 +234,12 @@ export class CallController implements ReactiveController {
       connectionState: (_peerId, state) => {
         if (state === 'connected') this.#setState('connected');
         else if (state === 'failed')
-          this.#fail(new RtcCallError('ice-failed', 'Could not reach the other side — the network blocks the connection. A TURN server (ice-servers) may help.'));
+          this.#fail(
+            new RtcCallError(
+              'ice-failed',
+              'Could not reach the other side — the network blocks the connection. A TURN server (ice-servers) may help.',
+            ),
+          );
       },
       error: (error) => this.#fail(error),
     };
@@ -240,6 +255,7 @@ export class CallController implements ReactiveController {
   /** Stops every local track and closes every connection. */
   #release(): void {
     this.#generation++;
+    this.#cancelJoin?.();
     for (const session of this.#sessions) session.close();
     this.#sessions = [];
     if (this.#localStream) stopTracks(this.#localStream);
@@ -278,11 +294,15 @@ function displayName(peer: PeerInfo): string {
 function statusFor(state: CallState, host: CallHost): string {
   switch (state) {
     case 'idle':
-      return host.loopback ? 'Press Call to test your camera and connection.' : 'Press Start to turn on your camera, or Call to join.';
+      return host.loopback
+        ? 'Press Call to test your camera and connection.'
+        : 'Press Start to turn on your camera, or Call to join.';
     case 'starting':
       return 'Requesting camera…';
     case 'ready':
-      return host.loopback ? 'Camera on. Press Call to start the self-test.' : 'Camera on. Press Call to join the room.';
+      return host.loopback
+        ? 'Camera on. Press Call to start the self-test.'
+        : 'Camera on. Press Call to join the room.';
     case 'waiting':
       return `Waiting for someone to join “${host.room}”…`;
     case 'connecting':

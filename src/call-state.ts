@@ -5,15 +5,7 @@
  * and any state → failed. Loopback goes ready → connecting without waiting.
  */
 export type CallState =
-  | 'idle'
-  | 'starting'
-  | 'ready'
-  | 'waiting'
-  | 'connecting'
-  | 'connected'
-  | 'reconnecting'
-  | 'ended'
-  | 'failed';
+  'idle' | 'starting' | 'ready' | 'waiting' | 'connecting' | 'connected' | 'reconnecting' | 'ended' | 'failed';
 
 export const CALL_STATES: readonly CallState[] = [
   'idle',

@@ -82,6 +82,7 @@ export function readSignalingUrl(value: string | undefined, scriptUrl: string): 
   }
   if (url.protocol === 'http:') url.protocol = 'ws:';
   if (url.protocol === 'https:') url.protocol = 'wss:';
-  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw badConfig('signaling-url', `"${value}" is not a ws: or wss: URL`);
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:')
+    throw badConfig('signaling-url', `"${value}" is not a ws: or wss: URL`);
   return url.href;
 }

@@ -115,5 +115,10 @@ export class Peer {
 
 function toCandidate(candidate: RTCIceCandidate): IceCandidate {
   const { candidate: line, sdpMid, sdpMLineIndex, usernameFragment } = candidate.toJSON();
-  return { candidate: line ?? '', sdpMid: sdpMid ?? null, sdpMLineIndex: sdpMLineIndex ?? null, usernameFragment: usernameFragment ?? null };
+  return {
+    candidate: line ?? '',
+    sdpMid: sdpMid ?? null,
+    sdpMLineIndex: sdpMLineIndex ?? null,
+    usernameFragment: usernameFragment ?? null,
+  };
 }

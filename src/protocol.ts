@@ -97,12 +97,7 @@ export interface ErrorMessage {
   code: ServerErrorCode;
   message: string;
 }
-export type ServerMessage =
-  | JoinedMessage
-  | PeerJoinedMessage
-  | PeerLeftMessage
-  | RelayedSignalMessage
-  | ErrorMessage;
+export type ServerMessage = JoinedMessage | PeerJoinedMessage | PeerLeftMessage | RelayedSignalMessage | ErrorMessage;
 
 export type ParseResult<T> = { ok: true; message: T } | { ok: false; error: string };
 
@@ -134,7 +129,12 @@ function nonEmpty(obj: Json, key: string, max: number): string {
   return value;
 }
 
-function optionalNullable<T>(obj: Json, key: string, check: (v: unknown) => v is T, what: string): T | null | undefined {
+function optionalNullable<T>(
+  obj: Json,
+  key: string,
+  check: (v: unknown) => v is T,
+  what: string,
+): T | null | undefined {
   const value = obj[key];
   if (value === undefined || value === null) return value;
   if (!check(value)) fail(`"${key}" must be ${what}`);

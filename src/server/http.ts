@@ -67,7 +67,9 @@ export function createRequestHandler(roots: StaticRoots, healthy: () => boolean)
       response.writeHead(200, { ...headers, 'Content-Length': String(body.length) });
       response.end(request.method === 'HEAD' ? undefined : body);
     } catch {
-      response.writeHead(404, { 'Content-Type': 'text/plain' }).end(bundle ? 'bundle not built: run npm run build\n' : 'not found\n');
+      response
+        .writeHead(404, { 'Content-Type': 'text/plain' })
+        .end(bundle ? 'bundle not built: run npm run build\n' : 'not found\n');
     }
   };
 }

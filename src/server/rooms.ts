@@ -22,7 +22,8 @@ export class Rooms {
   readonly #members = new Map<string, Member>();
 
   constructor(capacity = 2, newId: () => string = newPeerId) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`room capacity must be a whole number ≥ 1, not ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new RangeError(`room capacity must be a whole number ≥ 1, not ${capacity}`);
     this.#capacity = capacity;
     this.#newId = newId;
   }

@@ -1,0 +1,124 @@
+import { expect, fixture, html } from '@open-wc/testing';
+import { sendKeys } from '@web/test-runner-commands';
+import type { RtcCall } from '../../src/rtc-call.js';
+import { loopbackCall, part, untilState } from './helpers.js';
+
+describe('<rtc-call> element', () => {
+  it('has every contract part', async () => {
+    const el = await loopbackCall();
+    for (const name of [
+      'local-video',
+      'remote-video',
+      'controls',
+      'start-button',
+      'call-button',
+      'hangup-button',
+      'status',
+    ]) {
+      expect(el.shadowRoot!.querySelector(`[part~="${name}"]`), name).to.not.equal(null);
+    }
+  });
+
+  it('reflects attributes to camelCase properties', async () => {
+    const el = await fixture<RtcCall>(html`
+      <rtc-call
+        room="r1"
+        name="Ada"
+        token="t0k"
+        signaling-url="ws://example.test/signal"
+        ice-servers='[{"urls":"stun:stun.example.test"}]'
+        ice-transport-policy="relay"
+        constraints='{"audio":false,"video":true}'
+        loopback
+      ></rtc-call>
+    `);
+    expect(el.room).to.equal('r1');
+    expect(el.name).to.equal('Ada');
+    expect(el.token).to.equal('t0k');
+    expect(el.signalingUrl).to.equal('ws://example.test/signal');
+    expect(el.iceServers).to.deep.equal([{ urls: 'stun:stun.example.test' }]);
+    expect(el.iceTransportPolicy).to.equal('relay');
+    expect(el.constraints).to.deep.equal({ audio: false, video: true });
+    expect(el.loopback).to.equal(true);
+  });
+
+  it('state is reflected and read-only', async () => {
+    const el = await loopbackCall();
+    expect(el.getAttribute('state')).to.equal('idle');
+    el.setAttribute('state', 'connected');
+    expect(el.getAttribute('state')).to.equal('idle');
+    expect(el.state).to.equal('idle');
+    expect(() => ((el as unknown as { state: string }).state = 'connected')).to.throw(TypeError);
+    await el.start();
+    expect(el.getAttribute('state')).to.equal('ready');
+    el.removeAttribute('state');
+    expect(el.getAttribute('state')).to.equal('ready');
+    await el.hangup();
+  });
+
+  it('buttons are enabled only when they can act', async () => {
+    const el = await loopbackCall();
+    const enabled = () =>
+      ['start-button', 'call-button', 'hangup-button'].filter((name) => !part<HTMLButtonElement>(el, name).disabled);
+    expect(enabled()).to.deep.equal(['start-button', 'call-button']);
+    await el.call();
+    await untilState(el, 'connected');
+    await el.updateComplete;
+    expect(enabled()).to.deep.equal(['hangup-button']);
+    await el.hangup();
+    await el.updateComplete;
+    expect(enabled()).to.deep.equal(['start-button', 'call-button']);
+  });
+
+  it('is accessible when idle, connected and failed', async () => {
+    const el = await loopbackCall();
+    await expect(el).to.be.accessible();
+    await el.call();
+    await untilState(el, 'connected');
+    await el.updateComplete;
+    await expect(el).to.be.accessible();
+    await el.hangup();
+
+    const failed = await fixture<RtcCall>(html`<rtc-call loopback constraints="oops"></rtc-call>`);
+    await failed.start().catch(() => {});
+    await failed.updateComplete;
+    expect(failed.state).to.equal('failed');
+    await expect(failed).to.be.accessible();
+  });
+
+  it('buttons have accessible names and the status is a live region', async () => {
+    const el = await loopbackCall();
+    expect(part(el, 'start-button').textContent?.trim()).to.equal('Start');
+    expect(part(el, 'call-button').textContent?.trim()).to.equal('Call');
+    expect(part(el, 'hangup-button').textContent?.trim()).to.equal('Hang up');
+    expect(part(el, 'status').getAttribute('role')).to.equal('status');
+  });
+
+  it('works with the keyboard alone: Tab to Call, Enter; Tab to Hang up, Enter', async () => {
+    const el = await loopbackCall();
+    part(el, 'start-button').focus();
+    await sendKeys({ press: 'Tab' });
+    expect(el.shadowRoot!.activeElement).to.equal(part(el, 'call-button'));
+    await sendKeys({ press: 'Enter' });
+    await untilState(el, 'connected');
+    await el.updateComplete;
+    part(el, 'hangup-button').focus();
+    expect(el.shadowRoot!.activeElement).to.equal(part(el, 'hangup-button'));
+    await sendKeys({ press: 'Enter' });
+    await untilState(el, 'ended');
+    await el.updateComplete;
+    // Space activates a button as well as Enter.
+    part(el, 'call-button').focus();
+    await sendKeys({ press: 'Space' });
+    await untilState(el, 'connected');
+    await el.hangup();
+  });
+
+  it('loading the bundle after the element is already defined does not throw', async () => {
+    const defined = customElements.get('rtc-call');
+    // The built single-file bundle (npm test builds it first): a second copy on the same page.
+    const bundle = '/dist/rtc-call.js';
+    await import(/* @vite-ignore */ bundle);
+    expect(customElements.get('rtc-call')).to.equal(defined);
+  });
+});
