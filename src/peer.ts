@@ -71,6 +71,8 @@ export class Peer {
     try {
       if ('description' in data) {
         const description = data.description;
+        // An answer that finds us stable answers an offer already settled (a glare leftover).
+        if (description.type === 'answer' && pc.signalingState === 'stable') return;
         const readyForOffer =
           !this.#makingOffer && (pc.signalingState === 'stable' || this.#isSettingRemoteAnswerPending);
         const offerCollision = description.type === 'offer' && !readyForOffer;
@@ -86,9 +88,10 @@ export class Peer {
       } else if (data.candidate) {
         try {
           await pc.addIceCandidate(data.candidate);
-        } catch (error) {
-          // Candidates of an offer we ignored have nowhere to go; that is expected.
-          if (!this.#ignoreOffer) throw error;
+        } catch {
+          // A candidate of an offer we ignored, or one trickled from a description that was
+          // rolled back, has nowhere to go. The spec's example only logs it: one candidate less
+          // is one path less, never a reason to end the call.
         }
       }
     } catch (error) {

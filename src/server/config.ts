@@ -52,7 +52,8 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig
   if (values['help']) return 'help';
   const pick = (flag: keyof typeof OPTIONS): string | undefined => {
     const value = values[flag];
-    return typeof value === 'string' ? value : env[OPTIONS[flag].env] || undefined;
+    // An empty value means "not set", whether it came from a flag or the environment.
+    return (typeof value === 'string' ? value : env[OPTIONS[flag].env]) || undefined;
   };
   return {
     port: integer('PORT', pick('port') ?? '8080', 0, 65535),

@@ -28,7 +28,11 @@ export interface StaticRoots {
  */
 export function createRequestHandler(roots: StaticRoots, healthy: () => boolean) {
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    const url = new URL(request.url ?? '/', 'http://localhost');
+    const url = requestUrl(request);
+    if (!url) {
+      response.writeHead(400, { 'Content-Type': 'text/plain' }).end('bad request target\n');
+      return;
+    }
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.writeHead(405, { Allow: 'GET, HEAD' }).end();
       return;
@@ -72,6 +76,15 @@ export function createRequestHandler(roots: StaticRoots, healthy: () => boolean)
         .end(bundle ? 'bundle not built: run npm run build\n' : 'not found\n');
     }
   };
+}
+
+/** The request's URL, or undefined when its target does not parse (Node accepts more than `URL` does). */
+export function requestUrl(request: IncomingMessage): URL | undefined {
+  try {
+    return new URL(request.url ?? '/', 'http://localhost');
+  } catch {
+    return undefined;
+  }
 }
 
 /** The file under `root` for a URL path, or undefined if the path tries to leave it. */

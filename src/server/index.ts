@@ -1,7 +1,7 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { createRequestHandler, type StaticRoots } from './http.js';
+import { createRequestHandler, requestUrl, type StaticRoots } from './http.js';
 import { SignalingServer, type SignalingOptions } from './signaling-server.js';
 
 export { Rooms, type Member } from './rooms.js';
@@ -33,9 +33,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const http = createHttpServer(createRequestHandler(roots, () => accepting));
   http.on('upgrade', (request, socket, head) => {
     socket.on('error', () => socket.destroy());
-    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+    const path = requestUrl(request)?.pathname;
     if (path !== '/signal' || !accepting) {
-      socket.end(`HTTP/1.1 ${accepting ? '404 Not Found' : '503 Service Unavailable'}\r\nConnection: close\r\n\r\n`);
+      const status = !accepting ? '503 Service Unavailable' : path === undefined ? '400 Bad Request' : '404 Not Found';
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
       return;
     }
     signaling.handleUpgrade(request, socket, head);

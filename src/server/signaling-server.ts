@@ -82,7 +82,8 @@ export class SignalingServer {
         case 'signal': {
           if (!peerId) return this.#error(socket, 'protocol', 'join a room before signaling');
           const target = this.rooms.route(peerId, message.to);
-          if (!target) return this.#error(socket, 'protocol', 'no such peer in your room');
+          // Not in your room (it may have left a moment ago: you hear `peer-left`): dropped.
+          if (!target) return;
           // `from` is stamped here, whatever the sender wrote.
           this.#send(this.#sockets.get(target.id), { type: 'signal', from: peerId, data: message.data });
           return;

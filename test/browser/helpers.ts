@@ -9,7 +9,8 @@ export function untilState(el: RtcCall, state: CallState, timeout = 15000): Prom
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       el.removeEventListener('rtc-call-state-change', onChange);
-      reject(new Error(`expected state "${state}" within ${timeout} ms, still "${el.state}"`));
+      const status = el.shadowRoot?.querySelector('[part~="status"]')?.textContent?.trim();
+      reject(new Error(`expected state "${state}" within ${timeout} ms, still "${el.state}" (${status})`));
     }, timeout);
     const onChange = () => {
       if (el.state !== state) return;

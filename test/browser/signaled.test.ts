@@ -55,8 +55,16 @@ describe('<rtc-call room> through the signaling server', () => {
     expect(part<HTMLVideoElement>(ada, 'remote-video').srcObject).to.equal(null);
 
     // The seat is free again: Bob calls back in and they reconnect.
+    const history: string[] = [];
+    for (const [who, el] of [['ada', ada], ['bob', bob]] as const) {
+      for (const type of ['rtc-call-state-change', 'rtc-call-peer-joined', 'rtc-call-peer-left', 'rtc-call-error'] as const) {
+        el.addEventListener(type, (e) => history.push(`${who} ${type} ${JSON.stringify((e as CustomEvent).detail)}`));
+      }
+    }
     await bob.call();
-    await Promise.all([untilState(ada, 'connected'), untilState(bob, 'connected')]);
+    await Promise.all([untilState(ada, 'connected'), untilState(bob, 'connected')]).catch((e) => {
+      throw new Error(`${e}\n${history.join('\n')}`);
+    });
     await Promise.all([ada.hangup(), bob.hangup()]);
   });
 

@@ -1,0 +1,113 @@
+// npm run bench: measures in one run, on this machine, as ratios against a floor; writes
+// bench/results.json and bench/RESULTS.md. `--quick` does few runs (CI checks the scripts work).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { chromium } from 'playwright-core';
+import { CHROMIUM_ARGS, findChromium } from '../scripts/browsers.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const quick = process.argv.includes('--quick');
+const RUNS = quick ? 2 : 9;
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+const round = (value, digits = 1) => Number(value.toFixed(digits));
+
+/** Static files from the project root (bench pages and dist/), on a free loopback port. */
+async function serveRoot() {
+  const types = { '.html': 'text/html', '.js': 'text/javascript', '.map': 'application/json' };
+  const server = createServer((request, response) => {
+    const path = normalize(join(root, new URL(request.url, 'http://x').pathname));
+    if (!path.startsWith(root)) return response.writeHead(404).end();
+    try {
+      const body = readFileSync(path);
+      response.writeHead(200, { 'Content-Type': types[extname(path)] ?? 'application/octet-stream' }).end(body);
+    } catch {
+      response.writeHead(404).end();
+    }
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, origin: `http://127.0.0.1:${server.address().port}` };
+}
+
+/** Call → first remote frame, camera already on, alternating ours and the floor in one browser. */
+async function loopbackSetup(origin) {
+  const browser = await chromium.launch({ executablePath: findChromium(), headless: true, args: CHROMIUM_ARGS });
+  const pages = { ours: 'loopback-ours.html', floor: 'loopback-floor.html' };
+  const samples = { ours: [], floor: [], ratio: [] };
+  try {
+    for (let run = 0; run < RUNS; run++) {
+      const pair = {};
+      // Alternate which goes first so drift on a shared machine hits both alike.
+      const order = run % 2 ? ['floor', 'ours'] : ['ours', 'floor'];
+      for (const kind of order) {
+        const page = await browser.newPage();
+        await page.goto(`${origin}/bench/pages/${pages[kind]}`);
+        await page.waitForFunction(() => typeof window.measure === 'function');
+        await page.evaluate(() => window.prepare());
+        pair[kind] = await page.evaluate(() => window.measure());
+        await page.close();
+      }
+      samples.ours.push(pair.ours);
+      samples.floor.push(pair.floor);
+      samples.ratio.push(pair.ours / pair.floor);
+    }
+  } finally {
+    await browser.close();
+  }
+  return {
+    runs: RUNS,
+    oursMs: round(median(samples.ours)),
+    floorMs: round(median(samples.floor)),
+    ratio: round(median(samples.ratio), 2),
+    goal: 1.1,
+    samples: { ours: samples.ours.map((v) => round(v)), floor: samples.floor.map((v) => round(v)) },
+  };
+}
+
+function bundleSize() {
+  const code = readFileSync(join(root, 'dist/rtc-call.js'));
+  return { minBytes: code.length, gzipBytes: gzipSync(code, { level: 9 }).length, goalGzipBytes: 25 * 1024 };
+}
+
+const { server, origin } = await serveRoot();
+try {
+  const results = {
+    date: new Date().toISOString(),
+    quick,
+    bundle: bundleSize(),
+    loopbackSetup: await loopbackSetup(origin),
+  };
+  writeFileSync(join(root, 'bench/results.json'), JSON.stringify(results, null, 2) + '\n');
+  const { bundle, loopbackSetup: loop } = results;
+  const kb = (bytes) => (bytes / 1024).toFixed(1);
+  const verdict = (ok) => (ok ? 'met' : 'not met');
+  const markdown = `# Benchmark results
+
+Measured ${results.date}${quick ? ' (quick mode: too few runs to trust)' : ''} on one machine in one run; medians.
+
+## Bundle
+
+| file | min | gzip -9 | goal | |
+|---|---|---|---|---|
+| dist/rtc-call.js | ${kb(bundle.minBytes)} KB | ${kb(bundle.gzipBytes)} KB | ≤ 25 KB gzip | ${verdict(bundle.gzipBytes <= bundle.goalGzipBytes)} |
+
+## Loopback setup: Call → first remote frame (camera already on)
+
+| | median | |
+|---|---|---|
+| \`<rtc-call loopback>\` | ${loop.oursMs} ms | |
+| floor: two bare RTCPeerConnections | ${loop.floorMs} ms | |
+| ratio (median of ${loop.runs} pairwise ratios) | ${loop.ratio}× | goal ≤ ${loop.goal}×: ${verdict(loop.ratio <= loop.goal)} |
+`;
+  writeFileSync(join(root, 'bench/RESULTS.md'), markdown);
+  console.log(markdown);
+} finally {
+  server.close();
+}
