@@ -195,7 +195,7 @@ export class CallController implements ReactiveController {
       peerJoined() {},
       peerLeft() {},
       remoteStream() {},
-      connectionState() {},
+      peerStatus() {},
       error: (error) => this.#fail(error),
     };
     // The near end sends the camera; the far end receives it and drives what the element shows.
@@ -231,15 +231,15 @@ export class CallController implements ReactiveController {
         this.#host.requestUpdate();
         emit(this.#host, 'rtc-call-remote-stream', { stream, peerId });
       },
-      connectionState: (_peerId, state) => {
-        if (state === 'connected') this.#setState('connected');
-        else if (state === 'failed')
+      peerStatus: (_peerId, status) => {
+        if (status === 'failed') {
           this.#fail(
             new RtcCallError(
               'ice-failed',
               'Could not reach the other side — the network blocks the connection. A TURN server (ice-servers) may help.',
             ),
           );
+        } else this.#setState(status);
       },
       error: (error) => this.#fail(error),
     };

@@ -1,11 +1,25 @@
 import type { IceCandidate, SignalData } from './protocol.js';
 
+/** Where a connection stands, recovery included. */
+export type PeerStatus = 'connected' | 'reconnecting' | 'failed';
+
+export interface RecoveryOptions {
+  /** How long `disconnected` may last before we restart ICE, in ms. */
+  disconnectGraceMs: number;
+  /** Time given to each ICE restart before the next, in ms. */
+  restartIntervalMs: number;
+  /** After this long without a connection, give up (`failed`), in ms. */
+  giveUpMs: number;
+}
+
+export const DEFAULT_RECOVERY: RecoveryOptions = { disconnectGraceMs: 2500, restartIntervalMs: 5000, giveUpMs: 30000 };
+
 export interface PeerCallbacks {
   /** Send a description or candidate to the remote side. */
   signal(data: SignalData): void;
   /** A remote stream started (once per stream). */
   stream(stream: MediaStream): void;
-  connectionState(state: RTCPeerConnectionState): void;
+  status(status: PeerStatus): void;
   /** Negotiation broke in a way perfect negotiation cannot absorb. */
   error(error: unknown): void;
 }
@@ -27,10 +41,19 @@ export class Peer {
   #ignoreOffer = false;
   #isSettingRemoteAnswerPending = false;
   #closed = false;
+  readonly #recovery: RecoveryOptions;
+  #recoveryTimer: ReturnType<typeof setTimeout> | undefined;
+  #lostSince: number | undefined;
 
-  constructor(polite: boolean, configuration: RTCConfiguration, callbacks: PeerCallbacks) {
+  constructor(
+    polite: boolean,
+    configuration: RTCConfiguration,
+    callbacks: PeerCallbacks,
+    recovery: RecoveryOptions = DEFAULT_RECOVERY,
+  ) {
     this.#polite = polite;
     this.#callbacks = callbacks;
+    this.#recovery = recovery;
     const pc = new RTCPeerConnection(configuration);
     this.connection = pc;
 
@@ -56,8 +79,41 @@ export class Peer {
       this.#callbacks.stream(stream);
     };
     pc.onconnectionstatechange = () => {
-      if (!this.#closed) this.#callbacks.connectionState(pc.connectionState);
+      if (this.#closed) return;
+      switch (pc.connectionState) {
+        case 'connected':
+          clearTimeout(this.#recoveryTimer);
+          this.#recoveryTimer = undefined;
+          this.#lostSince = undefined;
+          this.#callbacks.status('connected');
+          break;
+        case 'disconnected':
+          // Often passes by itself (a brief loss of consent checks); restart only if it lasts.
+          // Chromium never reports `failed` when a TURN relay dies, so this is the path then.
+          this.#recoveryTimer ??= setTimeout(() => this.#restart(), this.#recovery.disconnectGraceMs);
+          break;
+        case 'failed':
+          this.#restart();
+          break;
+      }
     };
+  }
+
+  /** ICE restart through perfect negotiation, again every interval, until connected or given up. */
+  #restart(): void {
+    clearTimeout(this.#recoveryTimer);
+    this.#recoveryTimer = undefined;
+    if (this.#closed || this.connection.connectionState === 'connected') return;
+    const now = performance.now();
+    if (this.#lostSince === undefined) {
+      this.#lostSince = now;
+      this.#callbacks.status('reconnecting');
+    } else if (now - this.#lostSince >= this.#recovery.giveUpMs) {
+      this.#callbacks.status('failed');
+      return;
+    }
+    this.connection.restartIce();
+    this.#recoveryTimer = setTimeout(() => this.#restart(), this.#recovery.restartIntervalMs);
   }
 
   /** Send these tracks to the peer (negotiation follows by itself). */
@@ -102,6 +158,7 @@ export class Peer {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#recoveryTimer);
     this.connection.close();
   }
 

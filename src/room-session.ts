@@ -1,5 +1,5 @@
 import { RtcCallError } from './errors.js';
-import { Peer } from './peer.js';
+import { Peer, type PeerStatus } from './peer.js';
 import type { PeerInfo } from './protocol.js';
 import type { RemotePeer, Signaling } from './signaling/signaling.js';
 
@@ -9,7 +9,7 @@ export interface RoomListener {
   peerJoined(peer: PeerInfo): void;
   peerLeft(peer: PeerInfo): void;
   remoteStream(peerId: string, stream: MediaStream): void;
-  connectionState(peerId: string, state: RTCPeerConnectionState): void;
+  peerStatus(peerId: string, status: PeerStatus): void;
   error(error: RtcCallError): void;
 }
 
@@ -88,7 +88,7 @@ export class RoomSession {
     const peer = new Peer(remote.polite, this.#configuration, {
       signal: (data) => this.#signaling.signal(remote.id, data),
       stream: (stream) => this.#listener.remoteStream(remote.id, stream),
-      connectionState: (state) => this.#listener.connectionState(remote.id, state),
+      status: (status) => this.#listener.peerStatus(remote.id, status),
       error: (cause) =>
         this.#listener.error(
           new RtcCallError('protocol', `Negotiation with the peer failed: ${describe(cause)}`, { cause }),
