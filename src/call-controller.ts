@@ -196,6 +196,7 @@ export class CallController implements ReactiveController {
       peerLeft() {},
       remoteStream() {},
       peerStatus() {},
+      signaling() {},
       error: (error) => this.#fail(error),
     };
     // The near end sends the camera; the far end receives it and drives what the element shows.
@@ -240,6 +241,10 @@ export class CallController implements ReactiveController {
             ),
           );
         } else this.#setState(status);
+      },
+      signaling: (status) => {
+        // The call itself is peer to peer and carries on; only the status line says so.
+        this.#setState(this.#state, status === 'reconnecting' ? 'Signaling connection lost — reconnecting…' : '');
       },
       error: (error) => this.#fail(error),
     };

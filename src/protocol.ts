@@ -35,6 +35,12 @@ export interface PeerInfo {
   name: string;
 }
 
+/** A room member as the server describes it. */
+export interface MemberInfo extends PeerInfo {
+  /** The id this member had before it re-joined (the server lost its seat): the same person. */
+  previous?: string;
+}
+
 export interface IceServer {
   urls: string | string[];
   username?: string;
@@ -47,16 +53,25 @@ export interface JoinMessage {
   room: string;
   name?: string;
   token?: string;
+  /** Take back the seat we had (after a dropped connection), and what we received on it. */
+  resume?: { id: string; secret: string; received: number };
 }
 export interface SignalMessage {
   type: 'signal';
   to: string;
   data: SignalData;
+  /** Our own count of signals, so the server can tell a re-sent one from a new one. */
+  seq?: number;
 }
 export interface LeaveMessage {
   type: 'leave';
 }
-export type ClientMessage = JoinMessage | SignalMessage | LeaveMessage;
+/** Application-level heartbeat (browsers cannot see WebSocket pings); `received` confirms the server's messages. */
+export interface PingMessage {
+  type: 'ping';
+  received?: number;
+}
+export type ClientMessage = JoinMessage | SignalMessage | LeaveMessage | PingMessage;
 
 // Server → client
 export interface JoinedMessage {
@@ -65,31 +80,49 @@ export interface JoinedMessage {
   /** Your peer id, assigned by the server. */
   id: string;
   /** The peers already in the room. */
-  peers: PeerInfo[];
+  peers: MemberInfo[];
   /**
    * Your perfect-negotiation role towards the peers already there (you, the newcomer, are
    * impolite: `false`); each `peer-joined` carries your role towards that newcomer.
    */
   polite: boolean;
   iceServers: IceServer[];
+  /** Proves the seat is ours when we resume it; never shared with other peers. */
+  secret: string;
 }
+/** Our seat is back after a dropped connection; what we missed follows. The server has our signals up to `received`. */
+export interface ResumedMessage {
+  type: 'resumed';
+  id: string;
+  received: number;
+}
+export interface PongMessage {
+  type: 'pong';
+  /** The server has our signals up to this `seq`. */
+  received?: number;
+}
+// Relayed messages carry `seq`, counted per seat, so a resumed seat gets exactly what it missed.
 export interface PeerJoinedMessage {
   type: 'peer-joined';
   id: string;
   name: string;
   /** Your role towards this newcomer. */
   polite: boolean;
+  previous?: string;
+  seq?: number;
 }
 export interface PeerLeftMessage {
   type: 'peer-left';
   id: string;
   name: string;
+  seq?: number;
 }
 export interface RelayedSignalMessage {
   type: 'signal';
   /** The sender, stamped by the server. */
   from: string;
   data: SignalData;
+  seq?: number;
 }
 export type ServerErrorCode = 'room-full' | 'unauthorized' | 'protocol';
 export interface ErrorMessage {
@@ -97,7 +130,14 @@ export interface ErrorMessage {
   code: ServerErrorCode;
   message: string;
 }
-export type ServerMessage = JoinedMessage | PeerJoinedMessage | PeerLeftMessage | RelayedSignalMessage | ErrorMessage;
+export type ServerMessage =
+  | JoinedMessage
+  | ResumedMessage
+  | PongMessage
+  | PeerJoinedMessage
+  | PeerLeftMessage
+  | RelayedSignalMessage
+  | ErrorMessage;
 
 export type ParseResult<T> = { ok: true; message: T } | { ok: false; error: string };
 
@@ -142,6 +182,14 @@ function optionalNullable<T>(
 }
 
 const isString = (v: unknown): v is string => typeof v === 'string';
+const isSeq = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+
+function seq(obj: Json, key: string): number | undefined {
+  const value = obj[key];
+  if (value === undefined) return undefined;
+  if (!isSeq(value)) fail(`"${key}" must be a whole number ≥ 0`);
+  return value;
+}
 const isIndex = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) < 1024;
 
 function parseSignalData(value: unknown): SignalData {
@@ -212,21 +260,51 @@ export function parseClientMessage(text: unknown): ParseResult<ClientMessage> {
         if (name !== undefined) join.name = name;
         const token = str(obj, 'token', LIMITS.token, false);
         if (token !== undefined) join.token = token;
+        if (obj['resume'] !== undefined) {
+          const resume = obj['resume'];
+          if (!isObject(resume)) fail('"resume" must be an object');
+          join.resume = {
+            id: nonEmpty(resume, 'id', LIMITS.peerId),
+            secret: nonEmpty(resume, 'secret', LIMITS.peerId),
+            received: seq(resume, 'received') ?? 0,
+          };
+        }
         return join;
       }
-      case 'signal':
-        return { type: 'signal', to: nonEmpty(obj, 'to', LIMITS.peerId), data: parseSignalData(obj['data']) };
+      case 'signal': {
+        const signal: SignalMessage = {
+          type: 'signal',
+          to: nonEmpty(obj, 'to', LIMITS.peerId),
+          data: parseSignalData(obj['data']),
+        };
+        const n = seq(obj, 'seq');
+        if (n !== undefined) signal.seq = n;
+        return signal;
+      }
       case 'leave':
         return { type: 'leave' };
+      case 'ping': {
+        const received = seq(obj, 'received');
+        return received === undefined ? { type: 'ping' } : { type: 'ping', received };
+      }
       default:
         return fail(`unknown message type "${String(obj['type']).slice(0, 32)}"`);
     }
   });
 }
 
-function parsePeer(value: unknown): PeerInfo {
+function parsePeer(value: unknown): MemberInfo {
   if (!isObject(value)) fail('peer must be an object');
-  return { id: nonEmpty(value, 'id', LIMITS.peerId), name: str(value, 'name', LIMITS.name, true) };
+  const peer: MemberInfo = { id: nonEmpty(value, 'id', LIMITS.peerId), name: str(value, 'name', LIMITS.name, true) };
+  const previous = str(value, 'previous', LIMITS.peerId, false);
+  if (previous !== undefined) peer.previous = previous;
+  return peer;
+}
+
+/** `seq` when present, for the relayed messages. */
+function withSeq<T extends object>(message: T, obj: Json): T & { seq?: number } {
+  const n = seq(obj, 'seq');
+  return n === undefined ? message : { ...message, seq: n };
 }
 
 function parseIceServers(value: unknown): IceServer[] {
@@ -258,13 +336,25 @@ export function parseServerMessage(text: unknown): ParseResult<ServerMessage> {
           peers: obj['peers'].map(parsePeer),
           polite: obj['polite'] === true,
           iceServers: parseIceServers(obj['iceServers'] ?? []),
+          secret: str(obj, 'secret', LIMITS.peerId, true),
         };
+      case 'resumed':
+        return { type: 'resumed', id: nonEmpty(obj, 'id', LIMITS.peerId), received: seq(obj, 'received') ?? 0 };
+      case 'pong': {
+        const received = seq(obj, 'received');
+        return received === undefined ? { type: 'pong' } : { type: 'pong', received };
+      }
       case 'peer-joined':
-        return { type: 'peer-joined', ...parsePeer(obj), polite: obj['polite'] === true };
-      case 'peer-left':
-        return { type: 'peer-left', ...parsePeer(obj) };
+        return withSeq({ type: 'peer-joined', ...parsePeer(obj), polite: obj['polite'] === true }, obj);
+      case 'peer-left': {
+        const { id, name } = parsePeer(obj);
+        return withSeq({ type: 'peer-left', id, name }, obj);
+      }
       case 'signal':
-        return { type: 'signal', from: nonEmpty(obj, 'from', LIMITS.peerId), data: parseSignalData(obj['data']) };
+        return withSeq(
+          { type: 'signal', from: nonEmpty(obj, 'from', LIMITS.peerId), data: parseSignalData(obj['data']) },
+          obj,
+        );
       case 'error': {
         const code = obj['code'];
         if (code !== 'room-full' && code !== 'unauthorized' && code !== 'protocol') fail('unknown error code');

@@ -10,6 +10,8 @@ export interface RoomListener {
   peerLeft(peer: PeerInfo): void;
   remoteStream(peerId: string, stream: MediaStream): void;
   peerStatus(peerId: string, status: PeerStatus): void;
+  /** The signaling channel dropped and is coming back (calls carry on meanwhile), or is back. */
+  signaling(status: 'reconnecting' | 'connected'): void;
   error(error: RtcCallError): void;
 }
 
@@ -18,6 +20,15 @@ export interface RoomOptions {
   stream?: MediaStream | undefined;
   /** Our own ICE configuration; the server's ICE servers are added to it on joining. */
   configuration: RTCConfiguration;
+  /** After a re-join, how long a call waits for its peer to come back, in ms. */
+  rejoinGraceMs?: number;
+}
+
+interface Connection {
+  peer: Peer;
+  /** Mutable: a peer that re-joins gets a new id and keeps its connection. */
+  remote: PeerInfo;
+  orphanTimer?: ReturnType<typeof setTimeout> | undefined;
 }
 
 /**
@@ -28,7 +39,7 @@ export class RoomSession {
   readonly #signaling: Signaling;
   readonly #options: RoomOptions;
   readonly #listener: RoomListener;
-  readonly #peers = new Map<string, Peer>();
+  readonly #connections = new Map<string, Connection>();
   #configuration: RTCConfiguration;
   #closed = false;
 
@@ -41,27 +52,39 @@ export class RoomSession {
 
   join(): void {
     this.#signaling.join({
-      joined: ({ peers, iceServers }) => {
+      joined: ({ peers, iceServers, rejoin }) => {
         if (this.#closed) return;
         const own = this.#options.configuration.iceServers ?? [];
         this.#configuration = { ...this.#options.configuration, iceServers: [...iceServers, ...own] };
+        if (rejoin) {
+          // The server lost our seat (e.g. it restarted) while calls went on peer to peer: keep
+          // them for peers that come back, and let go of those that do not.
+          for (const connection of this.#connections.values()) this.#orphan(connection);
+          for (const peer of peers) {
+            if (this.#adopt(peer)) continue;
+            this.#connect(peer);
+            this.#listener.peerJoined({ id: peer.id, name: peer.name });
+          }
+          return;
+        }
         for (const peer of peers) this.#connect(peer);
         this.#listener.joined(peers.map(({ id, name }) => ({ id, name })));
       },
       peerJoined: (peer) => {
-        if (this.#closed) return;
+        if (this.#closed || this.#adopt(peer)) return;
         this.#connect(peer);
         this.#listener.peerJoined({ id: peer.id, name: peer.name });
       },
       peerLeft: (peer) => {
-        const connection = this.#peers.get(peer.id);
+        const connection = this.#connections.get(peer.id);
         if (this.#closed || !connection) return;
-        connection.close();
-        this.#peers.delete(peer.id);
-        this.#listener.peerLeft(peer);
+        this.#drop(connection);
       },
       signal: (from, data) => {
-        if (!this.#closed) void this.#peers.get(from)?.receive(data);
+        if (!this.#closed) void this.#connections.get(from)?.peer.receive(data);
+      },
+      connection: (status) => {
+        if (!this.#closed) this.#listener.signaling(status);
       },
       error: (error) => {
         if (!this.#closed) this.#listener.error(error);
@@ -71,31 +94,61 @@ export class RoomSession {
 
   /** The peer connections, by remote peer id (for stats and tests). */
   get peers(): ReadonlyMap<string, Peer> {
-    return this.#peers;
+    return new Map([...this.#connections].map(([id, connection]) => [id, connection.peer]));
   }
 
   /** Leave the room (the others are told) and close every peer connection. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const peer of this.#peers.values()) peer.close();
-    this.#peers.clear();
+    for (const connection of this.#connections.values()) {
+      clearTimeout(connection.orphanTimer);
+      connection.peer.close();
+    }
+    this.#connections.clear();
     this.#signaling.leave();
   }
 
   #connect(remote: RemotePeer): void {
-    this.#peers.get(remote.id)?.close();
+    this.#connections.get(remote.id)?.peer.close();
+    // The callbacks read `info.id` when they run: it changes if the peer re-joins.
+    const info: PeerInfo = { id: remote.id, name: remote.name };
     const peer = new Peer(remote.polite, this.#configuration, {
-      signal: (data) => this.#signaling.signal(remote.id, data),
-      stream: (stream) => this.#listener.remoteStream(remote.id, stream),
-      status: (status) => this.#listener.peerStatus(remote.id, status),
+      signal: (data) => this.#signaling.signal(info.id, data),
+      stream: (stream) => this.#listener.remoteStream(info.id, stream),
+      status: (status) => this.#listener.peerStatus(info.id, status),
       error: (cause) =>
         this.#listener.error(
           new RtcCallError('protocol', `Negotiation with the peer failed: ${describe(cause)}`, { cause }),
         ),
     });
-    this.#peers.set(remote.id, peer);
-    if (this.#options.stream) peer.addStream(this.#options.stream);
+    const connection: Connection = { peer, remote: info };
+    this.#connections.set(remote.id, connection);
+    if (this.#options.stream) connection.peer.addStream(this.#options.stream);
+  }
+
+  /** A peer that re-joined under a new id: carry on with the connection we have. */
+  #adopt(peer: RemotePeer): boolean {
+    const connection = peer.previous ? this.#connections.get(peer.previous) : undefined;
+    if (!connection || !peer.previous) return false;
+    clearTimeout(connection.orphanTimer);
+    connection.orphanTimer = undefined;
+    this.#connections.delete(peer.previous);
+    connection.remote.id = peer.id;
+    this.#connections.set(peer.id, connection);
+    return true;
+  }
+
+  #orphan(connection: Connection): void {
+    clearTimeout(connection.orphanTimer);
+    connection.orphanTimer = setTimeout(() => this.#drop(connection), this.#options.rejoinGraceMs ?? 20000);
+  }
+
+  #drop(connection: Connection): void {
+    clearTimeout(connection.orphanTimer);
+    connection.peer.close();
+    this.#connections.delete(connection.remote.id);
+    this.#listener.peerLeft({ ...connection.remote });
   }
 }
 

@@ -1,10 +1,14 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 
 export interface Member {
-  /** Unguessable: 128 random bits. */
+  /** Unguessable: 128 random bits. Shared with the room. */
   readonly id: string;
   readonly name: string;
   readonly room: string;
+  /** Proves a resume is the same client: 128 random bits, told to this member only. */
+  readonly secret: string;
+  /** The id this member had before the server lost its seat, as the member claims it. */
+  readonly previous?: string;
 }
 
 export type JoinResult = { ok: true; member: Member; peers: Member[] } | { ok: false; code: 'room-full' };
@@ -33,11 +37,11 @@ export class Rooms {
   }
 
   /** Adds a member, or refuses when the room already holds `capacity` members. */
-  join(room: string, name: string): JoinResult {
+  join(room: string, name: string, previous?: string): JoinResult {
     let members = this.#rooms.get(room);
     if (members && members.size >= this.#capacity) return { ok: false, code: 'room-full' };
     const peers = members ? [...members.values()] : [];
-    const member: Member = { id: this.#newId(), name, room };
+    const member: Member = { id: this.#newId(), name, room, secret: newPeerId(), ...(previous ? { previous } : {}) };
     if (!members) {
       members = new Map();
       this.#rooms.set(room, members);
@@ -60,6 +64,15 @@ export class Rooms {
 
   get(id: string): Member | undefined {
     return this.#members.get(id);
+  }
+
+  /** The member whose seat `id` is, if `secret` proves it (compared in constant time). */
+  claim(id: string, secret: string): Member | undefined {
+    const member = this.#members.get(id);
+    if (!member) return undefined;
+    const given = Buffer.from(secret);
+    const expected = Buffer.from(member.secret);
+    return given.length === expected.length && timingSafeEqual(given, expected) ? member : undefined;
   }
 
   /** The other members of `id`'s room. */

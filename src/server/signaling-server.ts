@@ -76,6 +76,7 @@ export class SignalingServer {
             peers: peers.map(({ id, name }) => ({ id, name })),
             polite: false,
             iceServers: this.#options.iceServers?.(member.id) ?? [],
+            secret: member.secret,
           });
           return;
         }

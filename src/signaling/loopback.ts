@@ -25,6 +25,7 @@ export function createLoopbackPair(): [Signaling, Signaling] {
             id: ids[self],
             peers: present ? [{ id: ids[other], name: 'Loopback', polite: false }] : [],
             iceServers: [],
+            rejoin: false,
           });
           if (present) listeners[other]?.peerJoined({ id: ids[self], name: 'Loopback', polite: true });
         });

@@ -8,10 +8,17 @@ export interface JoinedInfo {
   peers: RemotePeer[];
   /** ICE servers the server hands out (e.g. short-lived TURN credentials). */
   iceServers: IceServer[];
+  /**
+   * True when we were in the room before and the server no longer knew our seat (it restarted,
+   * or we were away too long): we joined afresh, and peers that come back carry `previous`.
+   */
+  rejoin: boolean;
 }
 
 export interface RemotePeer extends PeerInfo {
   polite: boolean;
+  /** The id this peer had before it re-joined, so a call in progress can carry on with it. */
+  previous?: string | undefined;
 }
 
 /** What a signaling channel reports. `error` is final: the channel is closed after it. */
@@ -20,6 +27,8 @@ export interface SignalingListener {
   peerJoined(peer: RemotePeer): void;
   peerLeft(peer: PeerInfo): void;
   signal(from: string, data: SignalData): void;
+  /** The channel to the server was lost and is being re-established, or is back. */
+  connection(status: 'reconnecting' | 'connected'): void;
   error(error: RtcCallError): void;
 }
 

@@ -1,5 +1,6 @@
+import { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from '../backoff.js';
 import { RtcCallError } from '../errors.js';
-import { parseServerMessage, type ClientMessage, type SignalData } from '../protocol.js';
+import { parseServerMessage, type ClientMessage, type ServerMessage, type SignalData } from '../protocol.js';
 import type { Signaling, SignalingListener } from './signaling.js';
 
 export interface JoinRequest {
@@ -8,21 +9,78 @@ export interface JoinRequest {
   token?: string | undefined;
 }
 
-/** Signaling through the rtc-call server's WebSocket at `/signal`. */
+export interface WebSocketSignalingOptions {
+  backoff: BackoffOptions;
+  /** How often we ping the server (browsers cannot see WebSocket ping frames), in ms. */
+  pingIntervalMs: number;
+  /** A socket that has said nothing for this long after a ping is taken for dead, in ms. */
+  pongTimeoutMs: number;
+  /** Signals kept until the server confirms them, at most. */
+  outboxLimit: number;
+}
+
+export const DEFAULT_SIGNALING_OPTIONS: WebSocketSignalingOptions = {
+  backoff: DEFAULT_BACKOFF,
+  pingIntervalMs: 4000,
+  pongTimeoutMs: 4000,
+  outboxLimit: 512,
+};
+
+interface Seat {
+  id: string;
+  secret: string;
+}
+
+/**
+ * Signaling through the rtc-call server's WebSocket at `/signal`, and back after a drop:
+ * reconnects with backoff, resumes its seat (same peer id), and replays what either side
+ * missed, using sequence numbers both ways.
+ */
 export class WebSocketSignaling implements Signaling {
   readonly #url: string;
   readonly #request: JoinRequest;
+  readonly #options: WebSocketSignalingOptions;
   #socket: WebSocket | undefined;
   #listener: SignalingListener | undefined;
-  #joined = false;
+  #seat: Seat | undefined;
+  /** The highest server sequence number we have handled. */
+  #received = 0;
+  /** Our last signal's sequence number, and the signals the server has not confirmed yet. */
+  #sent = 0;
+  #outbox: { seq: number; message: ClientMessage }[] = [];
+  #lostAt: number | undefined;
+  #attempt = 0;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #pingTimer: ReturnType<typeof setInterval> | undefined;
+  #lastHeard = 0;
 
-  constructor(url: string, request: JoinRequest) {
+  constructor(url: string, request: JoinRequest, options: Partial<WebSocketSignalingOptions> = {}) {
     this.#url = url;
     this.#request = request;
+    this.#options = { ...DEFAULT_SIGNALING_OPTIONS, ...options };
   }
 
   join(listener: SignalingListener): void {
     this.#listener = listener;
+    this.#open();
+  }
+
+  signal(to: string, data: SignalData): void {
+    const message: ClientMessage = { type: 'signal', to, data, seq: ++this.#sent };
+    this.#outbox.push({ seq: message.seq!, message });
+    if (this.#outbox.length > this.#options.outboxLimit) this.#outbox.shift();
+    this.#send(message);
+  }
+
+  leave(): void {
+    const socket = this.#socket;
+    this.#listener = undefined;
+    this.#stop();
+    if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: 'leave' } satisfies ClientMessage));
+    socket?.close(1000, 'leave');
+  }
+
+  #open(): void {
     let socket: WebSocket;
     try {
       socket = new WebSocket(this.#url);
@@ -34,35 +92,64 @@ export class WebSocketSignaling implements Signaling {
     this.#socket = socket;
     socket.onopen = () => {
       const { room, name, token } = this.#request;
-      this.#send({ type: 'join', room, name, ...(token ? { token } : {}) });
+      const resume = this.#seat ? { resume: { ...this.#seat, received: this.#received } } : {};
+      this.#send({ type: 'join', room, name, ...(token ? { token } : {}), ...resume });
+      this.#lastHeard = performance.now();
+      this.#pingTimer = setInterval(() => this.#ping(), this.#options.pingIntervalMs);
     };
-    socket.onmessage = ({ data }) => this.#receive(data);
+    socket.onmessage = ({ data }) => {
+      this.#lastHeard = performance.now();
+      this.#receive(data);
+    };
     socket.onclose = ({ code, reason }) => {
-      if (this.#socket !== socket) return;
-      this.#socket = undefined;
-      const detail = reason ? ` (${code} ${reason})` : ` (${code})`;
+      if (this.#socket === socket) this.#lost(code, reason);
+    };
+  }
+
+  /** The socket is gone: retry with backoff if we were in the room, else report it. */
+  #lost(code: number, reason: string): void {
+    this.#detach();
+    const detail = reason ? ` (${code} ${reason})` : ` (${code})`;
+    if (!this.#seat) {
       this.#fail(
         new RtcCallError(
           'signaling-unreachable',
-          this.#joined
-            ? `Lost the connection to the signaling server at ${this.#url}${detail}.`
-            : `Cannot reach the signaling server at ${this.#url}${detail} — is it running?`,
+          `Cannot reach the signaling server at ${this.#url}${detail} — is it running?`,
         ),
       );
-    };
+      return;
+    }
+    const now = performance.now();
+    if (this.#lostAt === undefined) {
+      this.#lostAt = now;
+      this.#attempt = 0;
+      this.#listener?.connection('reconnecting');
+    }
+    const waited = now - this.#lostAt;
+    if (waited >= this.#options.backoff.giveUpMs) {
+      this.#fail(
+        new RtcCallError(
+          'signaling-unreachable',
+          `Lost the connection to the signaling server at ${this.#url}${detail} and could not get it back in ${Math.round(waited / 1000)} s.`,
+        ),
+      );
+      return;
+    }
+    const delay = backoffDelay(this.#attempt++, this.#options.backoff);
+    this.#retryTimer = setTimeout(() => this.#open(), delay);
   }
 
-  signal(to: string, data: SignalData): void {
-    this.#send({ type: 'signal', to, data });
-  }
-
-  leave(): void {
-    const socket = this.#socket;
-    this.#socket = undefined;
-    this.#listener = undefined;
-    if (!socket) return;
-    if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: 'leave' } satisfies ClientMessage));
-    socket.close(1000, 'leave');
+  #ping(): void {
+    const silent = performance.now() - this.#lastHeard;
+    if (silent > this.#options.pingIntervalMs + this.#options.pongTimeoutMs) {
+      // Nothing back for too long: the connection is dead even if the browser has not noticed
+      // (a blackholed network can keep a socket "open" for minutes).
+      const socket = this.#socket;
+      this.#lost(4000, 'no answer to ping');
+      socket?.close();
+      return;
+    }
+    this.#send({ type: 'ping', received: this.#received });
   }
 
   #send(message: ClientMessage): void {
@@ -78,17 +165,44 @@ export class WebSocketSignaling implements Signaling {
       return;
     }
     const message = parsed.message;
+    // Relayed messages (signals, presence) are numbered so a replay after a resume is exact.
+    if ('seq' in message && message.seq !== undefined) {
+      // A replay can repeat what we already handled before the drop.
+      if (message.seq <= this.#received) return;
+      this.#received = message.seq;
+    }
+    this.#handle(message, listener);
+  }
+
+  #handle(message: ServerMessage, listener: SignalingListener): void {
     switch (message.type) {
-      case 'joined':
-        this.#joined = true;
+      case 'joined': {
+        const rejoin = this.#seat !== undefined;
+        this.#seat = { id: message.id, secret: message.secret };
+        // Sequence numbers count per seat: a new seat starts again.
+        this.#received = 0;
+        // A fresh seat: what we had queued was for the old one.
+        this.#outbox = [];
+        this.#reconnected();
         listener.joined({
           id: message.id,
           peers: message.peers.map((peer) => ({ ...peer, polite: message.polite })),
           iceServers: message.iceServers,
+          rejoin,
         });
         break;
+      }
+      case 'resumed':
+        this.#confirm(message.received);
+        // What the server never got, again, in order.
+        for (const { message: unsent } of this.#outbox) this.#send(unsent);
+        this.#reconnected();
+        break;
+      case 'pong':
+        if (message.received !== undefined) this.#confirm(message.received);
+        break;
       case 'peer-joined':
-        listener.peerJoined({ id: message.id, name: message.name, polite: message.polite });
+        listener.peerJoined({ id: message.id, name: message.name, polite: message.polite, previous: message.previous });
         break;
       case 'peer-left':
         listener.peerLeft({ id: message.id, name: message.name });
@@ -100,6 +214,30 @@ export class WebSocketSignaling implements Signaling {
         this.#fail(new RtcCallError(message.code, serverErrorText(message.code, message.message, this.#request.room)));
         break;
     }
+  }
+
+  /** The server has our signals up to `seq`: forget them. */
+  #confirm(seq: number): void {
+    this.#outbox = this.#outbox.filter((entry) => entry.seq > seq);
+  }
+
+  #reconnected(): void {
+    if (this.#lostAt === undefined) return;
+    this.#lostAt = undefined;
+    this.#attempt = 0;
+    this.#listener?.connection('connected');
+  }
+
+  #detach(): void {
+    const socket = this.#socket;
+    this.#socket = undefined;
+    clearInterval(this.#pingTimer);
+    if (socket) socket.onopen = socket.onmessage = socket.onclose = null;
+  }
+
+  #stop(): void {
+    clearTimeout(this.#retryTimer);
+    this.#detach();
   }
 
   #fail(error: RtcCallError): void {

@@ -247,6 +247,7 @@ describe('parseServerMessage', () => {
       peers: [{ id: 'p1', name: 'Ada', extra: 1 }],
       polite: false,
       iceServers: [{ urls: ['stun:stun.example.org'], username: 'u', credential: 'c', extra: 1 }],
+      secret: 's3cret',
     };
     assert.deepEqual(ok(parseServerMessage(json(input))), {
       type: 'joined',
@@ -255,11 +256,14 @@ describe('parseServerMessage', () => {
       peers: [{ id: 'p1', name: 'Ada' }],
       polite: false,
       iceServers: [{ urls: ['stun:stun.example.org'], username: 'u', credential: 'c' }],
+      secret: 's3cret',
     });
   });
 
   test('joined without iceServers gets an empty list; polite is a strict boolean', () => {
-    const message = ok(parseServerMessage(json({ type: 'joined', room: 'r', id: 'me', peers: [], polite: 'yes' })));
+    const message = ok(
+      parseServerMessage(json({ type: 'joined', room: 'r', id: 'me', peers: [], polite: 'yes', secret: 's' })),
+    );
     assert.deepEqual(message.iceServers, []);
     assert.equal(message.polite, false);
   });

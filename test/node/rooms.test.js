@@ -12,7 +12,8 @@ test('the first join gets no peers, the next gets the ones already there', () =>
   const rooms = new Rooms();
   const a = join(rooms, 'r', 'Ada');
   assert.deepEqual(a.peers, []);
-  assert.deepEqual(a.member, { id: a.member.id, name: 'Ada', room: 'r' });
+  assert.deepEqual(a.member, { id: a.member.id, name: 'Ada', room: 'r', secret: a.member.secret });
+  assert.notEqual(a.member.secret, a.member.id);
   const b = join(rooms, 'r', 'Bo');
   assert.deepEqual(b.peers, [a.member]);
   assert.notEqual(b.member.id, a.member.id);
@@ -134,6 +135,21 @@ test('room names are compared exactly, including special names', () => {
   assert.equal(rooms.route(a.member.id, b.member.id), undefined);
   assert.deepEqual(join(rooms, '__proto__', 'c').peers, [a.member]);
   assert.deepEqual(join(rooms, 'R', 'd').peers, [], 'case-sensitive');
+});
+
+test('a seat is claimed only with its secret', () => {
+  const rooms = new Rooms();
+  const { member } = join(rooms, 'r', 'Ada');
+  assert.equal(rooms.claim(member.id, member.secret), member);
+  assert.equal(
+    rooms.claim(
+      member.id,
+      member.secret.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')),
+    ),
+    undefined,
+  );
+  assert.equal(rooms.claim(member.id, ''), undefined);
+  assert.equal(rooms.claim('unknown', member.secret), undefined);
 });
 
 test('a custom id generator is used', () => {

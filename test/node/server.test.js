@@ -165,7 +165,17 @@ describe('signaling', () => {
     const a = await Client.open(t, server);
     const joined = await a.join('r1', 'Ada');
     assert.match(joined.id, ID);
-    assert.deepEqual(joined, { type: 'joined', room: 'r1', id: joined.id, peers: [], polite: false, iceServers: [] });
+    assert.match(joined.secret, ID);
+    assert.notEqual(joined.secret, joined.id);
+    assert.deepEqual(joined, {
+      type: 'joined',
+      room: 'r1',
+      id: joined.id,
+      peers: [],
+      polite: false,
+      iceServers: [],
+      secret: joined.secret,
+    });
     assert.equal(server.signaling.rooms.roomCount, 1);
     await a.expectQuiet();
   });
