@@ -2,4 +2,6 @@
 export default {
   globs: ['src/**/*.ts'],
   exclude: ['src/server/**'],
+  // package.json's "customElements" is fixed; an analysis into another folder must not rewrite it.
+  packagejson: false,
 };
