@@ -4,6 +4,8 @@ import type { IceCandidate, SignalData } from './protocol.js';
 export type PeerStatus = 'connected' | 'reconnecting' | 'failed';
 
 export interface RecoveryOptions {
+  /** A first connection not up after this long is treated as lost, in ms. */
+  connectTimeoutMs: number;
   /** How long `disconnected` may last before we restart ICE, in ms. */
   disconnectGraceMs: number;
   /** Time given to each ICE restart before the next, in ms. */
@@ -12,7 +14,12 @@ export interface RecoveryOptions {
   giveUpMs: number;
 }
 
-export const DEFAULT_RECOVERY: RecoveryOptions = { disconnectGraceMs: 2500, restartIntervalMs: 5000, giveUpMs: 30000 };
+export const DEFAULT_RECOVERY: RecoveryOptions = {
+  connectTimeoutMs: 10000,
+  disconnectGraceMs: 2500,
+  restartIntervalMs: 5000,
+  giveUpMs: 30000,
+};
 
 export interface PeerCallbacks {
   /** Send a description or candidate to the remote side. */
@@ -41,6 +48,7 @@ export class Peer {
   #ignoreOffer = false;
   #isSettingRemoteAnswerPending = false;
   #closed = false;
+  #streamOnOffer: MediaStream | undefined;
   readonly #recovery: RecoveryOptions;
   #recoveryTimer: ReturnType<typeof setTimeout> | undefined;
   #lostSince: number | undefined;
@@ -78,6 +86,8 @@ export class Peer {
       this.#streams.add(stream.id);
       this.#callbacks.stream(stream);
     };
+    // Nothing reports a negotiation that never got going (no offer arrived, no candidate found).
+    this.#recoveryTimer = setTimeout(() => this.#restart(), recovery.connectTimeoutMs);
     pc.onconnectionstatechange = () => {
       if (this.#closed) return;
       switch (pc.connectionState) {
@@ -112,6 +122,11 @@ export class Peer {
       this.#callbacks.status('failed');
       return;
     }
+    if (this.#streamOnOffer) {
+      // No offer came: send our media in our own offer.
+      this.addStream(this.#streamOnOffer);
+      this.#streamOnOffer = undefined;
+    }
     this.connection.restartIce();
     this.#recoveryTimer = setTimeout(() => this.#restart(), this.#recovery.restartIntervalMs);
   }
@@ -119,6 +134,16 @@ export class Peer {
   /** Send these tracks to the peer (negotiation follows by itself). */
   addStream(stream: MediaStream): void {
     for (const track of stream.getTracks()) this.connection.addTrack(track, stream);
+  }
+
+  /**
+   * Send these tracks in the answer to the first offer, not in an offer of our own. The polite
+   * peer does this so a call starts with one offer instead of two colliding ones: Chromium can
+   * leave a rolled-back side with no ICE candidates at all when the remote offer follows its own
+   * offer at once (seen in about one call in five).
+   */
+  addStreamOnOffer(stream: MediaStream): void {
+    this.#streamOnOffer = stream;
   }
 
   /** Apply a description or candidate from the remote side. */
@@ -138,6 +163,11 @@ export class Peer {
         await pc.setRemoteDescription(description);
         this.#isSettingRemoteAnswerPending = false;
         if (description.type === 'offer') {
+          if (this.#streamOnOffer) {
+            // addTrack takes the transceivers the offer just made, so the answer carries our media.
+            this.addStream(this.#streamOnOffer);
+            this.#streamOnOffer = undefined;
+          }
           await pc.setLocalDescription();
           if (pc.localDescription) this.#sendDescription(pc.localDescription);
         }

@@ -124,7 +124,10 @@ export class RoomSession {
     });
     const connection: Connection = { peer, remote: info };
     this.#connections.set(remote.id, connection);
-    if (this.#options.stream) connection.peer.addStream(this.#options.stream);
+    const stream = this.#options.stream;
+    // The impolite side opens the negotiation; the polite one answers with its media.
+    if (stream && remote.polite) peer.addStreamOnOffer(stream);
+    else if (stream) peer.addStream(stream);
   }
 
   /** A peer that re-joined under a new id: carry on with the connection we have. */

@@ -20,14 +20,15 @@ export function createLoopbackPair(): [Signaling, Signaling] {
         listeners[self] = listener;
         const present = listeners[other] !== undefined;
         deliver(() => {
-          // The newcomer is impolite towards whoever is there; that one is polite towards it.
+          // Unlike the server, the newcomer is polite: the near end, which joins first and sends
+          // the camera, then makes the offer, as the codelab's pc1 does.
           listener.joined({
             id: ids[self],
-            peers: present ? [{ id: ids[other], name: 'Loopback', polite: false }] : [],
+            peers: present ? [{ id: ids[other], name: 'Loopback', polite: true }] : [],
             iceServers: [],
             rejoin: false,
           });
-          if (present) listeners[other]?.peerJoined({ id: ids[self], name: 'Loopback', polite: true });
+          if (present) listeners[other]?.peerJoined({ id: ids[self], name: 'Loopback', polite: false });
         });
       },
       signal(_to: string, data: SignalData) {
