@@ -1,3 +1,4 @@
+import { constants } from 'node:os';
 import { ConfigError, USAGE, readConfig } from './config.js';
 import { startServer } from './index.js';
 
@@ -14,18 +15,31 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const server = await startServer({ port: config.port, host: config.host, capacity: config.roomCapacity });
+  const server = await startServer({
+    port: config.port,
+    host: config.host,
+    capacity: config.roomCapacity,
+    heartbeatMs: config.heartbeatMs,
+  });
   const signalUrl = server.url.replace(/^http/, 'ws') + 'signal';
   console.log(`rtc-call server: open ${server.url} (bundle ${server.url}rtc-call.js, signaling ${signalUrl})`);
-  const stop = (signal: string) => {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      // Whoever sends a second signal does not want to wait for the sockets.
+      console.log(`rtc-call server: ${signal} again, exiting now`);
+      process.exit(128 + constants.signals[signal]);
+    }
+    stopping = true;
     console.log(`rtc-call server: ${signal}, closing`);
-    server.close().then(
+    // 1012 (service restart): clients reconnect, to another instance if this one is going away.
+    server.close(1012, 'service restart').then(
       () => process.exit(0),
       () => process.exit(1),
     );
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
   return -1;
 }
 

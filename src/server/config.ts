@@ -4,6 +4,8 @@ export interface ServerConfig {
   port: number;
   host: string;
   roomCapacity: number;
+  /** Only when set; otherwise the server's default (5000). */
+  heartbeatMs?: number;
 }
 
 export class ConfigError extends Error {}
@@ -12,6 +14,7 @@ const OPTIONS = {
   port: { env: 'PORT', help: 'listen port (default 8080)' },
   host: { env: 'HOST', help: 'listen address (default 127.0.0.1)' },
   'room-capacity': { env: 'ROOM_CAPACITY', help: 'peers per room (default 2)' },
+  'heartbeat-ms': { env: 'HEARTBEAT_MS', help: 'ping sockets this often, drop the unanswered (default 5000; 0: off)' },
 } as const;
 
 export const USAGE = `Usage: rtc-call-server [options]
@@ -32,6 +35,13 @@ function integer(name: string, text: string, min: number, max: number): number {
   return value;
 }
 
+function heartbeatMs(text: string): number {
+  const value = integer('HEARTBEAT_MS', text, 0, 3_600_000);
+  // Below that, a busy event loop would read as dead peers.
+  if (value > 0 && value < 100) throw new ConfigError(`HEARTBEAT_MS must be 0 (off) or at least 100, not "${text}"`);
+  return value;
+}
+
 /** Flags win over environment variables, which win over defaults. */
 export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig | 'help' {
   let values: Record<string, string | boolean | undefined>;
@@ -42,6 +52,7 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig
         port: { type: 'string' },
         host: { type: 'string' },
         'room-capacity': { type: 'string' },
+        'heartbeat-ms': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -55,9 +66,11 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig
     // An empty value means "not set", whether it came from a flag or the environment.
     return (typeof value === 'string' ? value : env[OPTIONS[flag].env]) || undefined;
   };
+  const heartbeat = pick('heartbeat-ms');
   return {
     port: integer('PORT', pick('port') ?? '8080', 0, 65535),
     host: pick('host') ?? '127.0.0.1',
     roomCapacity: integer('ROOM_CAPACITY', pick('room-capacity') ?? '2', 1, 1000),
+    ...(heartbeat === undefined ? {} : { heartbeatMs: heartbeatMs(heartbeat) }),
   };
 }

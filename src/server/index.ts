@@ -6,6 +6,7 @@ import { SignalingServer, type SignalingOptions } from './signaling-server.js';
 
 export { Rooms, type Member } from './rooms.js';
 export { SignalingServer, type SignalingOptions } from './signaling-server.js';
+export { type RateLimit } from './rate-limit.js';
 
 export interface ServerOptions extends SignalingOptions {
   port?: number;
@@ -19,8 +20,12 @@ export interface RunningServer {
   readonly signaling: SignalingServer;
   /** `http://host:port/` */
   readonly url: string;
-  /** Stops accepting, closes every socket (clients see 1001), resolves when all is closed. */
-  close(): Promise<void>;
+  /**
+   * Stops accepting (`/healthz` answers 503, upgrades are refused) while it closes every socket
+   * with `code` (default 1001; 1012 asks clients to reconnect), then stops listening; resolves
+   * when all is closed.
+   */
+  close(code?: number, reason?: string): Promise<void>;
 }
 
 const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -54,10 +59,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     http,
     signaling,
     url: `http://${host}:${address.port}/`,
-    async close() {
+    async close(code?: number, reason?: string) {
       accepting = false;
+      // Still listening meanwhile, so a load balancer polling /healthz sees 503, not a refused connection.
+      await signaling.close(code, reason);
       const closed = new Promise<void>((resolve) => http.close(() => resolve()));
-      await signaling.close();
       http.closeAllConnections();
       await closed;
     },

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { LIMITS, parseClientMessage, type IceServer, type ServerErrorCode, type ServerMessage } from '../protocol.js';
+import { TokenBucket, checkRateLimit, type RateLimit } from './rate-limit.js';
 import { Rooms } from './rooms.js';
 
 export interface SignalingOptions {
@@ -10,7 +11,38 @@ export interface SignalingOptions {
   /** ICE servers handed to each peer when it joins. */
   iceServers?: (peerId: string) => IceServer[];
   log?: (line: string) => void;
+  /**
+   * How often each socket is pinged, in ms (default 5000; 0: never). A socket that has not
+   * answered the previous ping (a frozen or vanished peer: its TCP connection may look open for
+   * minutes) is cut off, and its room hears `peer-left` within two intervals.
+   */
+  heartbeatMs?: number;
+  /**
+   * Messages per socket (default burst 100, then 50/s): a peer trickling ICE candidates sends
+   * dozens at once, a runaway or hostile one is closed with 1008 `rate limit`.
+   */
+  messageRate?: RateLimit;
+  /**
+   * Joins per socket (default burst 5, then one per 2 s: 5 in 10 s), so one socket cannot
+   * probe rooms for who is in them; over it, the socket is closed with 1008 `join rate limit`.
+   */
+  joinRate?: RateLimit;
+  /**
+   * Bytes queued for one socket beyond which it is cut off (default 1 MiB): a client that stopped
+   * reading must not grow the server's memory with everything its peers send it.
+   */
+  maxBufferedBytes?: number;
 }
+
+const DEFAULTS = {
+  heartbeatMs: 5000,
+  messageRate: { burst: 100, perSecond: 50 },
+  joinRate: { burst: 5, perSecond: 0.5 },
+  maxBufferedBytes: 1024 * 1024,
+} as const;
+
+/** How long close() waits for clients to answer its close frame before it cuts them off, in ms. */
+const CLOSE_GRACE_MS = 5000;
 
 /**
  * The WebSocket side of the server: parse (protocol.ts) → room → relay to the other members.
@@ -21,12 +53,28 @@ export class SignalingServer {
   readonly #wss: WebSocketServer;
   readonly #sockets = new Map<string, WebSocket>();
   readonly #options: SignalingOptions;
+  readonly #maxBufferedBytes: number;
+  readonly #messageRate: RateLimit;
+  readonly #joinRate: RateLimit;
+  /** Sockets pinged by the last heartbeat that have not answered yet. */
+  readonly #awaitingPong = new WeakSet<WebSocket>();
+  readonly #heartbeat: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: SignalingOptions = {}) {
     this.#options = options;
+    this.#maxBufferedBytes = options.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes;
+    this.#messageRate = checkRateLimit(options.messageRate ?? DEFAULTS.messageRate, 'messageRate');
+    this.#joinRate = checkRateLimit(options.joinRate ?? DEFAULTS.joinRate, 'joinRate');
     this.rooms = new Rooms(options.capacity ?? 2);
+    // A bigger frame closes its socket with 1009 before any of it is buffered.
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: LIMITS.message });
     this.#wss.on('connection', (socket) => this.#accept(socket));
+    const heartbeatMs = options.heartbeatMs ?? DEFAULTS.heartbeatMs;
+    if (heartbeatMs > 0) {
+      this.#heartbeat = setInterval(() => this.#ping(), heartbeatMs);
+      // The heartbeat alone must not keep the process alive.
+      this.#heartbeat.unref();
+    }
   }
 
   /** Completes a WebSocket upgrade on `/signal` (call from the HTTP server's `upgrade` event). */
@@ -34,31 +82,66 @@ export class SignalingServer {
     this.#wss.handleUpgrade(request, socket, head, (ws) => this.#wss.emit('connection', ws, request));
   }
 
-  /** Closes every socket (clients see `code`) and stops accepting. */
+  /**
+   * Closes every socket (clients see `code`; 1012 "service restart" tells them to reconnect,
+   * elsewhere if need be) and stops accepting. Resolves once every socket is closed; one that does
+   * not answer the close handshake within a few seconds is cut off.
+   */
   close(code = 1001, reason = 'server shutting down'): Promise<void> {
+    clearInterval(this.#heartbeat);
     for (const socket of this.#wss.clients) socket.close(code, reason);
-    return new Promise((resolve) => this.#wss.close(() => resolve()));
+    const stragglers = setTimeout(() => {
+      for (const socket of this.#wss.clients) socket.terminate();
+    }, CLOSE_GRACE_MS);
+    stragglers.unref();
+    return new Promise((resolve) =>
+      this.#wss.close(() => {
+        clearTimeout(stragglers);
+        resolve();
+      }),
+    );
   }
 
   get connectionCount(): number {
     return this.#wss.clients.size;
   }
 
+  /** The `ws` README heartbeat: whoever did not answer the last ping is gone. */
+  #ping(): void {
+    for (const socket of this.#wss.clients) {
+      if (this.#awaitingPong.has(socket)) {
+        // Its 'close' follows, and with it the usual `peer-left`.
+        socket.terminate();
+        continue;
+      }
+      this.#awaitingPong.add(socket);
+      socket.ping();
+    }
+  }
+
   #accept(socket: WebSocket): void {
     let peerId: string | undefined;
-    // An 'error' without a handler would crash the process: attach it first.
-    socket.on('error', () => socket.terminate());
+    // An 'error' without a handler would crash the process: attach it first. `ws` then closes
+    // the socket itself, with the code that says why (1009 too big, 1007 not UTF-8); terminating
+    // here would cut that close frame off.
+    socket.on('error', () => {});
     socket.on('close', () => {
       if (peerId) this.#leave(peerId);
       peerId = undefined;
     });
-    socket.on('message', (data: RawData, isBinary: boolean) => {
+    // Browsers answer pings by themselves, even where the page cannot see them.
+    socket.on('pong', () => this.#awaitingPong.delete(socket));
+    const messageRate = new TokenBucket(this.#messageRate);
+    const joinRate = new TokenBucket(this.#joinRate);
+    const handle = (data: RawData, isBinary: boolean): void => {
       if (isBinary) return this.#error(socket, 'protocol', 'binary frames are not accepted: send JSON text');
       const parsed = parseClientMessage(data.toString());
       if (!parsed.ok) return this.#error(socket, 'protocol', parsed.error);
       const message = parsed.message;
       switch (message.type) {
         case 'join': {
+          // Counted before anything else, so failed joins (room-full, already joined) count too.
+          if (!joinRate.take()) return socket.close(1008, 'join rate limit');
           if (peerId) return this.#error(socket, 'protocol', 'already joined a room: leave first');
           const name = message.name ?? '';
           const result = this.rooms.join(message.room, name);
@@ -93,6 +176,23 @@ export class SignalingServer {
           if (peerId) this.#leave(peerId);
           peerId = undefined;
           return;
+        case 'ping':
+          this.#send(socket, { type: 'pong' });
+          return;
+      }
+    };
+    socket.on('message', (data: RawData, isBinary: boolean) => {
+      // After we closed it (rate limit), whatever the client still sends is not read.
+      if (socket.readyState !== socket.OPEN) return;
+      if (!messageRate.take()) return socket.close(1008, 'rate limit');
+      try {
+        handle(data, isBinary);
+      } catch (error) {
+        // A bug must cost one message, not the process and every call on it.
+        this.#options.log?.(
+          `signaling: message handler failed: ${error instanceof Error ? error.stack : String(error)}`,
+        );
+        this.#error(socket, 'protocol', 'the server could not handle that message');
       }
     });
   }
@@ -111,6 +211,13 @@ export class SignalingServer {
   }
 
   #send(socket: WebSocket | undefined, message: ServerMessage): void {
-    if (socket && socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
+    if (!socket || socket.readyState !== socket.OPEN) return;
+    if (socket.bufferedAmount > this.#maxBufferedBytes) {
+      // It stopped reading: cut it off rather than queue more. Its 'close' tells its room.
+      this.#options.log?.(`signaling: dropping a socket with ${socket.bufferedAmount} bytes unread`);
+      socket.terminate();
+      return;
+    }
+    socket.send(JSON.stringify(message));
   }
 }

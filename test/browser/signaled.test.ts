@@ -56,8 +56,16 @@ describe('<rtc-call room> through the signaling server', () => {
 
     // The seat is free again: Bob calls back in and they reconnect.
     const history: string[] = [];
-    for (const [who, el] of [['ada', ada], ['bob', bob]] as const) {
-      for (const type of ['rtc-call-state-change', 'rtc-call-peer-joined', 'rtc-call-peer-left', 'rtc-call-error'] as const) {
+    for (const [who, el] of [
+      ['ada', ada],
+      ['bob', bob],
+    ] as const) {
+      for (const type of [
+        'rtc-call-state-change',
+        'rtc-call-peer-joined',
+        'rtc-call-peer-left',
+        'rtc-call-error',
+      ] as const) {
         el.addEventListener(type, (e) => history.push(`${who} ${type} ${JSON.stringify((e as CustomEvent).detail)}`));
       }
     }

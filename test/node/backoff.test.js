@@ -12,10 +12,22 @@ test('the bound doubles from the base and stops at the cap', () => {
 });
 
 test('full jitter: each delay is uniform in [0, bound)', () => {
-  assert.equal(backoffDelay(3, options, () => 0), 0);
-  assert.equal(backoffDelay(3, options, () => 0.5), 1000);
-  assert.equal(backoffDelay(3, options, () => 0.999999), 1999);
-  assert.equal(backoffDelay(50, options, () => 0.999999), 5999);
+  assert.equal(
+    backoffDelay(3, options, () => 0),
+    0,
+  );
+  assert.equal(
+    backoffDelay(3, options, () => 0.5),
+    1000,
+  );
+  assert.equal(
+    backoffDelay(3, options, () => 0.999999),
+    1999,
+  );
+  assert.equal(
+    backoffDelay(50, options, () => 0.999999),
+    5999,
+  );
 });
 
 test('the first retry is fast and no delay passes the cap, over many draws', () => {

@@ -1,0 +1,457 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { request } from 'node:http';
+import { createInterface } from 'node:readline';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { WebSocket } from 'ws';
+import { LIMITS } from '../../lib/protocol.js';
+import { ConfigError, readConfig } from '../../lib/server/config.js';
+import { SignalingServer, startServer } from '../../lib/server/index.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const TIMEOUT = 5000;
+
+/** Starts a server on a free port; it is closed when the test ends (or the test fails, if it cannot be). */
+async function setup(t, options = {}) {
+  const server = await startServer({ port: 0, host: '127.0.0.1', ...options });
+  t.after(async () => {
+    try {
+      await withTimeout(server.close(), 'server.close()', 10_000);
+    } finally {
+      // Whatever state a failed test left the sockets in, stop listening so the run can end.
+      server.http.close();
+    }
+  });
+  return server;
+}
+
+const signalUrl = (url) => new URL('/signal', url.replace(/^http/, 'ws'));
+
+/** A signaling client that queues every parsed message for `next()`. */
+class Client {
+  queue = [];
+  #waiters = [];
+
+  constructor(ws) {
+    this.ws = ws;
+    // Errors surface through open() or the awaited messages; unhandled, one would crash the runner.
+    ws.on('error', () => {});
+    ws.on('message', (data, isBinary) => {
+      this.queue.push(isBinary ? { type: '<binary frame>' } : JSON.parse(data.toString()));
+      this.#drain();
+    });
+    this.closed = new Promise((resolve) => {
+      ws.once('close', (code, reason) => {
+        for (const waiter of this.#waiters.splice(0)) {
+          clearTimeout(waiter.timer);
+          waiter.reject(new Error(`socket closed (${code}) while waiting for ${waiter.type ?? 'a message'}`));
+        }
+        resolve({ code, reason: reason.toString() });
+      });
+    });
+  }
+
+  /** `url` is a server's `http://…/`; `options` go to the `ws` client (e.g. `autoPong`). */
+  static async open(t, url, options = {}) {
+    const ws = new WebSocket(signalUrl(url), options);
+    t.after(() => ws.terminate());
+    const client = new Client(ws);
+    await withTimeout(once(ws, 'open'), 'open /signal');
+    return client;
+  }
+
+  send(message) {
+    this.ws.send(typeof message === 'string' ? message : JSON.stringify(message));
+  }
+
+  /** The first queued message of `type` (any type if omitted), waiting up to `ms` for it. */
+  next(type, ms = TIMEOUT) {
+    return new Promise((resolve, reject) => {
+      const waiter = { type, resolve, reject };
+      waiter.timer = setTimeout(() => {
+        this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
+        reject(new Error(`no ${type ?? 'message'} within ${ms} ms; queued: ${JSON.stringify(this.queue)}`));
+      }, ms);
+      this.#waiters.push(waiter);
+      this.#drain();
+    });
+  }
+
+  async join(room, name) {
+    this.send({ type: 'join', room, ...(name === undefined ? {} : { name }) });
+    const joined = await this.next();
+    assert.equal(joined.type, 'joined', `join ${room}: ${JSON.stringify(joined)}`);
+    return joined;
+  }
+
+  async expectError(code) {
+    const message = await this.next();
+    assert.equal(message.type, 'error', `expected an error, got ${JSON.stringify(message)}`);
+    assert.equal(message.code, code);
+    return message;
+  }
+
+  /** Round-trips a probe: everything the server sent before it has arrived, and there was nothing. */
+  async expectQuiet() {
+    this.send({ type: 'quiet-probe' });
+    const message = await this.next();
+    assert.equal(message.type, 'error', `unexpected message ${JSON.stringify(message)}`);
+    assert.match(message.message, /quiet-probe/);
+    assert.deepEqual(this.queue, []);
+  }
+
+  /** How the socket closed, failing after `ms`. */
+  closedWithin(ms = TIMEOUT) {
+    return withTimeout(this.closed, 'the socket to close', ms);
+  }
+
+  #drain() {
+    for (const waiter of [...this.#waiters]) {
+      const index = this.queue.findIndex((m) => waiter.type === undefined || m.type === waiter.type);
+      if (index === -1) continue;
+      const [message] = this.queue.splice(index, 1);
+      this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
+      clearTimeout(waiter.timer);
+      waiter.resolve(message);
+    }
+  }
+}
+
+function withTimeout(promise, what, ms = TIMEOUT) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Polls a condition the server exposes no event for, up to a deadline. */
+async function eventually(check, what, ms = TIMEOUT) {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) assert.fail(`timed out after ${ms} ms: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+function get(url, path) {
+  const { hostname, port } = new URL(url);
+  return withTimeout(
+    new Promise((resolve, reject) => {
+      const req = request({ host: hostname, port, path, agent: false }, (res) => {
+        let body = '';
+        res.on('data', (chunk) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode, body }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end();
+    }),
+    `GET ${path}`,
+  );
+}
+
+/** Two clients joined to `room`: `a` first, then `b`. */
+async function pair(t, url, options = {}) {
+  const a = await Client.open(t, url);
+  const b = await Client.open(t, url, options);
+  const aJoined = await a.join('room', 'Ada');
+  const bJoined = await b.join('room', 'Bo');
+  await a.next('peer-joined');
+  return { a, b, aJoined, bJoined };
+}
+
+const candidate = (i) => ({
+  candidate: { candidate: `candidate:${i} 1 udp 2122260223 10.0.0.1 ${50000 + i} typ host`, sdpMid: '0' },
+});
+
+describe('heartbeat', () => {
+  const HEARTBEAT_MS = 300;
+
+  test('a peer that stops answering pings is cut off: its room hears peer-left within 2 intervals', async (t) => {
+    const server = await setup(t, { heartbeatMs: HEARTBEAT_MS });
+    const a = await Client.open(t, server.url);
+    await a.join('room', 'Ada');
+    // autoPong: false is a frozen peer: the socket stays open, nothing answers.
+    const b = await Client.open(t, server.url, { autoPong: false });
+    let pings = 0;
+    b.ws.on('ping', () => pings++);
+    const opened = performance.now();
+    const { id } = await b.join('room', 'Bo');
+    await a.next('peer-joined');
+
+    const left = await a.next('peer-left', 2 * HEARTBEAT_MS + 1000);
+    const elapsed = performance.now() - opened;
+    assert.deepEqual(left, { type: 'peer-left', id, name: 'Bo' });
+    assert.equal((await b.closedWithin()).code, 1006, 'terminated, not closed politely');
+    // Cut off at the first tick after an unanswered ping: within 2 intervals of freezing, whatever
+    // the scheduling delays (the timing is only reported).
+    assert.equal(pings, 1);
+    t.diagnostic(`peer-left ${Math.round(elapsed)} ms after connecting, heartbeat ${HEARTBEAT_MS} ms`);
+    assert.equal(server.signaling.rooms.memberCount, 1);
+  });
+
+  test('a peer that answers pings stays, however quiet it is', async (t) => {
+    const server = await setup(t, { heartbeatMs: HEARTBEAT_MS });
+    const a = await Client.open(t, server.url);
+    await a.join('room', 'Ada');
+    // `ws` answers each ping by itself, as a browser does.
+    for (let i = 0; i < 4; i++) await withTimeout(once(a.ws, 'ping'), `ping ${i + 1}`, 2 * HEARTBEAT_MS + 1000);
+    assert.equal(a.ws.readyState, WebSocket.OPEN);
+    assert.equal(server.signaling.rooms.memberCount, 1);
+    await a.expectQuiet();
+  });
+
+  test('heartbeatMs: 0 turns it off', async (t) => {
+    const off = await setup(t, { heartbeatMs: 0 });
+    const on = await setup(t, { heartbeatMs: 100 });
+    const frozenOff = await Client.open(t, off.url, { autoPong: false });
+    let pinged = false;
+    frozenOff.ws.on('ping', () => (pinged = true));
+    const frozenOn = await Client.open(t, on.url, { autoPong: false });
+    // By the time the server with a heartbeat has cut its frozen peer off (two intervals), the
+    // one without has not even pinged.
+    assert.equal((await frozenOn.closedWithin()).code, 1006);
+    assert.equal(pinged, false);
+    assert.equal(frozenOff.ws.readyState, WebSocket.OPEN);
+    await frozenOff.expectQuiet();
+  });
+});
+
+describe('application-level ping', () => {
+  test('{type:"ping"} → {type:"pong"}, before and after joining', async (t) => {
+    const server = await setup(t);
+    const a = await Client.open(t, server.url);
+    a.send({ type: 'ping' });
+    assert.deepEqual(await a.next(), { type: 'pong' });
+    await a.join('room', 'Ada');
+    a.send({ type: 'ping', received: 3 });
+    assert.deepEqual(await a.next(), { type: 'pong' });
+    await a.expectQuiet();
+  });
+
+  test('a malformed ping is a protocol error, not a pong', async (t) => {
+    const server = await setup(t);
+    const a = await Client.open(t, server.url);
+    a.send({ type: 'ping', received: 'lots' });
+    await a.expectError('protocol');
+    await a.expectQuiet();
+  });
+});
+
+describe('rate limits', () => {
+  test('a burst of 100 messages passes; a flood closes the socket with 1008 "rate limit"', async (t) => {
+    const server = await setup(t); // the defaults: burst 100, then 50/s
+    const { a, b, aJoined, bJoined } = await pair(t, server.url);
+    // b has spent one message on its join: 99 more at once, the way ICE trickles, all arrive.
+    for (let i = 0; i < 99; i++) b.send({ type: 'signal', to: aJoined.id, data: candidate(i) });
+    for (let i = 0; i < 99; i++)
+      assert.deepEqual(await a.next('signal'), { type: 'signal', from: bJoined.id, data: candidate(i) });
+    assert.equal(b.ws.readyState, WebSocket.OPEN);
+
+    for (let i = 0; i < 300; i++) b.send({ type: 'signal', to: aJoined.id, data: candidate(i) });
+    assert.deepEqual(await b.closedWithin(), { code: 1008, reason: 'rate limit' });
+    assert.equal((await a.next('peer-left')).id, bJoined.id);
+    // What the bucket had refilled while a read the burst went through; not the flood.
+    const relayed = a.queue.splice(0).filter((m) => m.type === 'signal').length;
+    assert.ok(relayed < 20, `${relayed} of the flood relayed`);
+    // Only b was limited.
+    assert.equal(a.ws.readyState, WebSocket.OPEN);
+    await a.expectQuiet();
+  });
+
+  test('the message rate is configurable', async (t) => {
+    const server = await setup(t, { messageRate: { burst: 10, perSecond: 1 } });
+    const a = await Client.open(t, server.url);
+    for (let i = 0; i < 10; i++) a.send({ type: 'ping' });
+    for (let i = 0; i < 10; i++) assert.equal((await a.next()).type, 'pong');
+    for (let i = 0; i < 5; i++) a.send({ type: 'ping' });
+    assert.deepEqual(await a.closedWithin(), { code: 1008, reason: 'rate limit' });
+  });
+
+  test('5 joins pass, the 6th within 10 s closes the socket with 1008 "join rate limit"; others may join', async (t) => {
+    const server = await setup(t);
+    const a = await Client.open(t, server.url);
+    for (let i = 0; i < 5; i++) {
+      await a.join(`room-${i}`, 'Ada');
+      a.send({ type: 'leave' });
+    }
+    a.send({ type: 'join', room: 'room-5', name: 'Ada' });
+    assert.deepEqual(await a.closedWithin(), { code: 1008, reason: 'join rate limit' });
+    assert.equal(server.signaling.rooms.memberCount, 0);
+    // Per socket: a fresh one is not limited.
+    const b = await Client.open(t, server.url);
+    await b.join('room-5', 'Bo');
+  });
+
+  test('failed joins count too (probing full rooms)', async (t) => {
+    const server = await setup(t, { joinRate: { burst: 3, perSecond: 0.1 } });
+    await pair(t, server.url);
+    const c = await Client.open(t, server.url);
+    for (let i = 0; i < 3; i++) {
+      c.send({ type: 'join', room: 'room' });
+      await c.expectError('room-full');
+    }
+    c.send({ type: 'join', room: 'room' });
+    assert.deepEqual(await c.closedWithin(), { code: 1008, reason: 'join rate limit' });
+  });
+});
+
+describe('caps', () => {
+  test(`a frame of ${LIMITS.message} bytes is read; one byte more closes the socket with 1009`, async (t) => {
+    const server = await setup(t);
+    const a = await Client.open(t, server.url);
+    const ping = '{"type":"ping"}';
+    // Whitespace around JSON is still JSON: the same ping, padded to the limit.
+    a.send(' '.repeat(LIMITS.message - ping.length) + ping);
+    assert.deepEqual(await a.next(), { type: 'pong' });
+    a.send(' '.repeat(LIMITS.message + 1 - ping.length) + ping);
+    assert.equal((await a.closedWithin()).code, 1009);
+  });
+
+  test('a reader that stopped reading is cut off once 256 KiB wait for it; its room hears peer-left', async (t) => {
+    const maxBufferedBytes = 256 * 1024;
+    // No heartbeat: b cannot answer pings either, and that is not what this test is about.
+    const server = await setup(t, { maxBufferedBytes, heartbeatMs: 0, messageRate: { burst: 1e6, perSecond: 1e6 } });
+    const { a, b, aJoined, bJoined } = await pair(t, server.url);
+    // b's process still runs, but reads nothing more: the server's writes pile up.
+    b.ws._socket.pause();
+
+    const offer = { type: 'signal', to: bJoined.id, data: { description: { type: 'offer', sdp: 'x'.repeat(60_000) } } };
+    const left = a.next('peer-left', 10_000);
+    let gone = false;
+    left.then(
+      () => (gone = true),
+      () => {},
+    );
+    // Kernel buffers take some megabytes first (about 10 here); 1000 × 60 KB is far beyond them.
+    let sent = 0;
+    while (!gone && sent < 1000) {
+      for (let i = 0; i < 10; i++) a.send(offer);
+      sent += 10;
+      // Written to the kernel: a's own buffer stays small, and the server gets to run.
+      await new Promise((resolve) => a.ws.send(JSON.stringify({ type: 'ping' }), resolve));
+    }
+    assert.deepEqual(await left, { type: 'peer-left', id: bJoined.id, name: 'Bo' });
+    t.diagnostic(`cut off after ${sent} offers (${((sent * 60_000) / 1e6).toFixed(1)} MB)`);
+    assert.equal(server.signaling.rooms.memberCount, 1);
+    assert.equal(server.signaling.rooms.get(aJoined.id)?.room, 'room');
+
+    b.ws._socket.resume();
+    assert.equal((await b.closedWithin()).code, 1006, 'terminated, not closed politely');
+    await eventually(() => server.signaling.connectionCount === 1, 'only a connected');
+  });
+});
+
+describe('errors inside the server', () => {
+  test('a handler that throws answers error protocol; the socket and the server keep working', async (t) => {
+    let calls = 0;
+    const logged = [];
+    const server = await setup(t, {
+      iceServers: () => {
+        if (++calls === 1) throw new Error('TURN credentials unavailable');
+        return [];
+      },
+      log: (line) => logged.push(line),
+    });
+    const a = await Client.open(t, server.url);
+    a.send({ type: 'join', room: 'room', name: 'Ada' });
+    await a.expectError('protocol');
+    assert.equal(a.ws.readyState, WebSocket.OPEN);
+    assert.match(logged.join('\n'), /TURN credentials unavailable/);
+    a.send({ type: 'leave' });
+    const b = await Client.open(t, server.url);
+    assert.deepEqual((await b.join('other', 'Bo')).peers, []);
+    await a.expectQuiet();
+  });
+});
+
+describe('config', () => {
+  test('a bad rate limit fails when the server is made, not at the first connection', () => {
+    assert.throws(() => new SignalingServer({ messageRate: { burst: 0, perSecond: 50 } }), /messageRate/);
+    assert.throws(() => new SignalingServer({ joinRate: { burst: 5, perSecond: 0 } }), /joinRate/);
+    assert.throws(() => new SignalingServer({ joinRate: { burst: NaN, perSecond: 1 } }), RangeError);
+  });
+
+  test('HEARTBEAT_MS / --heartbeat-ms: unset leaves the default to the server; 0 is off', () => {
+    assert.equal(readConfig([], {}).heartbeatMs, undefined);
+    assert.equal(readConfig([], { HEARTBEAT_MS: '2500' }).heartbeatMs, 2500);
+    assert.equal(readConfig(['--heartbeat-ms', '1000'], { HEARTBEAT_MS: '2500' }).heartbeatMs, 1000);
+    assert.equal(readConfig(['--heartbeat-ms=0'], {}).heartbeatMs, 0);
+    assert.equal(readConfig([], { HEARTBEAT_MS: '' }).heartbeatMs, undefined);
+    for (const HEARTBEAT_MS of ['-1', '50', 'often', '1.5', '3600001']) {
+      assert.throws(() => readConfig([], { HEARTBEAT_MS }), ConfigError, `HEARTBEAT_MS=${HEARTBEAT_MS}`);
+    }
+  });
+});
+
+describe('CLI', () => {
+  function cli(t, args) {
+    const ours = ['PORT', 'HOST', 'ROOM_CAPACITY', 'HEARTBEAT_MS'];
+    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !ours.includes(name)));
+    const child = spawn(process.execPath, ['bin/rtc-call-server.js', ...args], { cwd: ROOT, env });
+    const exited = once(child, 'close');
+    t.after(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    });
+    const lines = createInterface({ input: child.stdout });
+    return { child, exited, lines };
+  }
+
+  /** Starts the CLI on a free port; resolves with its URL once it listens. */
+  async function serve(t, args = []) {
+    const server = cli(t, ['--port', '0', ...args]);
+    const [line] = await withTimeout(once(server.lines, 'line'), 'the first line of output');
+    const match = /http:\/\/127\.0\.0\.1:\d+\//.exec(line);
+    assert.ok(match, `first line: ${line}`);
+    return { ...server, url: match[0] };
+  }
+
+  test('--heartbeat-ms reaches the server', async (t) => {
+    const { url } = await serve(t, ['--heartbeat-ms', '200']);
+    const frozen = await Client.open(t, url, { autoPong: false });
+    // With the default (5 s) the first ping would not even have been sent by then.
+    assert.equal((await frozen.closedWithin(3000)).code, 1006);
+  });
+
+  test('SIGTERM: sockets close with 1012, /healthz says 503 and upgrades are refused meanwhile, exit 0', async (t) => {
+    const { child, exited, url } = await serve(t);
+    const a = await Client.open(t, url);
+    await a.join('room', 'Ada');
+    // A client that does not read holds the shutdown open: the window we look through.
+    const slow = await Client.open(t, url);
+    await slow.join('room', 'Bo');
+    slow.ws._socket.pause();
+
+    child.kill('SIGTERM');
+    assert.equal((await a.closedWithin()).code, 1012);
+    assert.equal(child.exitCode, null, 'still closing');
+    const health = await get(url, '/healthz');
+    assert.equal(health.status, 503);
+    const late = new WebSocket(signalUrl(url));
+    t.after(() => late.terminate());
+    late.on('error', () => {});
+    const [, response] = await withTimeout(once(late, 'unexpected-response'), 'the late upgrade refused');
+    assert.equal(response.statusCode, 503);
+
+    slow.ws._socket.resume();
+    assert.equal((await slow.closedWithin()).code, 1012);
+    const [code, signal] = await withTimeout(exited, 'exit after SIGTERM');
+    assert.deepEqual({ code, signal }, { code: 0, signal: null });
+  });
+
+  test('a second signal exits at once, without waiting for the sockets', async (t) => {
+    const { child, exited, lines, url } = await serve(t);
+    const slow = await Client.open(t, url);
+    slow.ws._socket.pause();
+    child.kill('SIGINT');
+    const [line] = await withTimeout(once(lines, 'line'), 'the closing line');
+    assert.match(line, /SIGINT, closing/);
+    child.kill('SIGTERM');
+    const [code, signal] = await withTimeout(exited, 'exit after the second signal', 2000);
+    // 128 + SIGTERM's number: it chose to exit, it was not killed by the signal.
+    assert.deepEqual({ code, signal }, { code: 143, signal: null });
+  });
+});
