@@ -3,7 +3,8 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { LIMITS, parseClientMessage, type IceServer, type ServerErrorCode, type ServerMessage } from '../protocol.js';
 import { TokenBucket, checkRateLimit, type RateLimit } from './rate-limit.js';
-import { Rooms } from './rooms.js';
+import { ReplayBuffer } from './replay.js';
+import { Rooms, type Member } from './rooms.js';
 
 export interface SignalingOptions {
   /** Peers per room (default 2). */
@@ -32,10 +33,26 @@ export interface SignalingOptions {
    * reading must not grow the server's memory with everything its peers send it.
    */
   maxBufferedBytes?: number;
+  /**
+   * How long a seat whose socket closed is held for its client to resume it (default 20000 ms):
+   * same peer id, nothing missed, and the room hears nothing. A socket cut off by the heartbeat
+   * (a frozen client) loses its seat at once, so its room knows within two heartbeats.
+   */
+  resumeGraceMs?: number;
+}
+
+/** A member's place on this server: its socket while connected, what it was sent, what it sent. */
+interface Seat {
+  socket: WebSocket | undefined;
+  readonly replay: ReplayBuffer;
+  /** The highest `seq` of the member's own signals handled, so a re-sent one is not relayed twice. */
+  received: number;
+  graceTimer?: ReturnType<typeof setTimeout> | undefined;
 }
 
 const DEFAULTS = {
-  heartbeatMs: 5000,
+  heartbeatMs: 4000,
+  resumeGraceMs: 20000,
   messageRate: { burst: 100, perSecond: 50 },
   joinRate: { burst: 5, perSecond: 0.5 },
   maxBufferedBytes: 1024 * 1024,
@@ -51,13 +68,15 @@ const CLOSE_GRACE_MS = 5000;
 export class SignalingServer {
   readonly rooms: Rooms;
   readonly #wss: WebSocketServer;
-  readonly #sockets = new Map<string, WebSocket>();
+  readonly #seats = new Map<string, Seat>();
   readonly #options: SignalingOptions;
   readonly #maxBufferedBytes: number;
   readonly #messageRate: RateLimit;
   readonly #joinRate: RateLimit;
   /** Sockets pinged by the last heartbeat that have not answered yet. */
   readonly #awaitingPong = new WeakSet<WebSocket>();
+  /** Sockets the heartbeat cut off: their seats are not held. */
+  readonly #silent = new WeakSet<WebSocket>();
   readonly #heartbeat: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: SignalingOptions = {}) {
@@ -89,6 +108,7 @@ export class SignalingServer {
    */
   close(code = 1001, reason = 'server shutting down'): Promise<void> {
     clearInterval(this.#heartbeat);
+    for (const seat of this.#seats.values()) clearTimeout(seat.graceTimer);
     for (const socket of this.#wss.clients) socket.close(code, reason);
     const stragglers = setTimeout(() => {
       for (const socket of this.#wss.clients) socket.terminate();
@@ -111,6 +131,7 @@ export class SignalingServer {
     for (const socket of this.#wss.clients) {
       if (this.#awaitingPong.has(socket)) {
         // Its 'close' follows, and with it the usual `peer-left`.
+        this.#silent.add(socket);
         socket.terminate();
         continue;
       }
@@ -126,7 +147,7 @@ export class SignalingServer {
     // here would cut that close frame off.
     socket.on('error', () => {});
     socket.on('close', () => {
-      if (peerId) this.#leave(peerId);
+      if (peerId) this.#disconnected(peerId, socket);
       peerId = undefined;
     });
     // Browsers answer pings by themselves, even where the page cannot see them.
@@ -143,20 +164,42 @@ export class SignalingServer {
           // Counted before anything else, so failed joins (room-full, already joined) count too.
           if (!joinRate.take()) return socket.close(1008, 'join rate limit');
           if (peerId) return this.#error(socket, 'protocol', 'already joined a room: leave first');
+          let previous: string | undefined;
+          if (message.resume) {
+            const { id, secret, received } = message.resume;
+            const member = this.rooms.claim(id, secret);
+            const seat = this.#seats.get(id);
+            const missed = member?.room === message.room ? seat?.replay.since(received) : undefined;
+            if (seat && missed) {
+              peerId = id;
+              this.#resume(id, seat, socket, missed);
+              return;
+            }
+            // The seat is gone (the server restarted, or the client was away too long): join
+            // afresh, and tell the room who this was, so calls in progress can carry on.
+            if (member && seat) this.#leave(id);
+            if (!member) previous = this.rooms.get(id) ? undefined : id;
+          }
           const name = message.name ?? '';
-          const result = this.rooms.join(message.room, name);
+          const result = this.rooms.join(message.room, name, previous);
           if (!result.ok) return this.#error(socket, 'room-full', `room is full (${this.rooms.capacity} peers)`);
           const { member, peers } = result;
           peerId = member.id;
-          this.#sockets.set(member.id, socket);
+          this.#seats.set(member.id, { socket, replay: new ReplayBuffer(), received: 0 });
           for (const peer of peers) {
-            this.#send(this.#sockets.get(peer.id), { type: 'peer-joined', id: member.id, name, polite: true });
+            this.#relay(peer.id, {
+              type: 'peer-joined',
+              id: member.id,
+              name,
+              polite: true,
+              ...(previous ? { previous } : {}),
+            });
           }
           this.#send(socket, {
             type: 'joined',
             room: member.room,
             id: member.id,
-            peers: peers.map(({ id, name }) => ({ id, name })),
+            peers: peers.map(describe),
             polite: false,
             iceServers: this.#options.iceServers?.(member.id) ?? [],
             secret: member.secret,
@@ -168,17 +211,27 @@ export class SignalingServer {
           const target = this.rooms.route(peerId, message.to);
           // Not in your room (it may have left a moment ago: you hear `peer-left`): dropped.
           if (!target) return;
+          const seat = this.#seats.get(peerId);
+          if (seat && message.seq !== undefined) {
+            // Re-sent after a resume: already relayed once.
+            if (message.seq <= seat.received) return;
+            seat.received = message.seq;
+          }
           // `from` is stamped here, whatever the sender wrote.
-          this.#send(this.#sockets.get(target.id), { type: 'signal', from: peerId, data: message.data });
+          this.#relay(target.id, { type: 'signal', from: peerId, data: message.data });
           return;
         }
         case 'leave':
           if (peerId) this.#leave(peerId);
           peerId = undefined;
           return;
-        case 'ping':
-          this.#send(socket, { type: 'pong' });
+        case 'ping': {
+          const seat = peerId ? this.#seats.get(peerId) : undefined;
+          if (!seat) return this.#send(socket, { type: 'pong' });
+          if (message.received !== undefined) seat.replay.confirm(message.received);
+          this.#send(socket, { type: 'pong', received: seat.received });
           return;
+        }
       }
     };
     socket.on('message', (data: RawData, isBinary: boolean) => {
@@ -197,13 +250,47 @@ export class SignalingServer {
     });
   }
 
+  /** The client is back on a new socket: same seat, and what it missed, in order. */
+  #resume(id: string, seat: Seat, socket: WebSocket, missed: string[]): void {
+    clearTimeout(seat.graceTimer);
+    seat.graceTimer = undefined;
+    const old = seat.socket;
+    // Set first: the old socket's 'close' then finds the seat taken and does nothing.
+    seat.socket = socket;
+    old?.terminate();
+    this.#send(socket, { type: 'resumed', id, received: seat.received });
+    for (const text of missed) this.#sendText(socket, text);
+  }
+
+  /** A member's socket closed: hold the seat for a resume, unless it went silent or left. */
+  #disconnected(id: string, socket: WebSocket): void {
+    const seat = this.#seats.get(id);
+    if (!seat || seat.socket !== socket) return;
+    seat.socket = undefined;
+    const grace = this.#options.resumeGraceMs ?? DEFAULTS.resumeGraceMs;
+    if (this.#silent.has(socket) || grace <= 0) {
+      this.#leave(id);
+      return;
+    }
+    seat.graceTimer = setTimeout(() => this.#leave(id), grace);
+    seat.graceTimer.unref();
+  }
+
   #leave(id: string): void {
-    this.#sockets.delete(id);
+    const seat = this.#seats.get(id);
+    clearTimeout(seat?.graceTimer);
+    this.#seats.delete(id);
     const left = this.rooms.leave(id);
     if (!left) return;
-    for (const other of left.others) {
-      this.#send(this.#sockets.get(other.id), { type: 'peer-left', id, name: left.member.name });
-    }
+    for (const other of left.others) this.#relay(other.id, { type: 'peer-left', id, name: left.member.name });
+  }
+
+  /** Relayed messages are numbered and kept, so a member that resumes gets what it missed. */
+  #relay(id: string, message: ServerMessage): void {
+    const seat = this.#seats.get(id);
+    if (!seat) return;
+    const text = seat.replay.add(message);
+    this.#sendText(seat.socket, text);
   }
 
   #error(socket: WebSocket, code: ServerErrorCode, message: string): void {
@@ -211,6 +298,10 @@ export class SignalingServer {
   }
 
   #send(socket: WebSocket | undefined, message: ServerMessage): void {
+    this.#sendText(socket, JSON.stringify(message));
+  }
+
+  #sendText(socket: WebSocket | undefined, text: string): void {
     if (!socket || socket.readyState !== socket.OPEN) return;
     if (socket.bufferedAmount > this.#maxBufferedBytes) {
       // It stopped reading: cut it off rather than queue more. Its 'close' tells its room.
@@ -218,6 +309,10 @@ export class SignalingServer {
       socket.terminate();
       return;
     }
-    socket.send(JSON.stringify(message));
+    socket.send(text);
   }
+}
+
+function describe({ id, name, previous }: Member): { id: string; name: string; previous?: string } {
+  return previous ? { id, name, previous } : { id, name };
 }

@@ -8,133 +8,10 @@ import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import { LIMITS } from '../../lib/protocol.js';
 import { ConfigError, readConfig } from '../../lib/server/config.js';
-import { SignalingServer, startServer } from '../../lib/server/index.js';
+import { SignalingServer } from '../../lib/server/index.js';
+import { Client, eventually, setup, signalUrl, withTimeout } from './signal-client.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const TIMEOUT = 5000;
-
-/** Starts a server on a free port; it is closed when the test ends (or the test fails, if it cannot be). */
-async function setup(t, options = {}) {
-  const server = await startServer({ port: 0, host: '127.0.0.1', ...options });
-  t.after(async () => {
-    try {
-      await withTimeout(server.close(), 'server.close()', 10_000);
-    } finally {
-      // Whatever state a failed test left the sockets in, stop listening so the run can end.
-      server.http.close();
-    }
-  });
-  return server;
-}
-
-const signalUrl = (url) => new URL('/signal', url.replace(/^http/, 'ws'));
-
-/** A signaling client that queues every parsed message for `next()`. */
-class Client {
-  queue = [];
-  #waiters = [];
-
-  constructor(ws) {
-    this.ws = ws;
-    // Errors surface through open() or the awaited messages; unhandled, one would crash the runner.
-    ws.on('error', () => {});
-    ws.on('message', (data, isBinary) => {
-      this.queue.push(isBinary ? { type: '<binary frame>' } : JSON.parse(data.toString()));
-      this.#drain();
-    });
-    this.closed = new Promise((resolve) => {
-      ws.once('close', (code, reason) => {
-        for (const waiter of this.#waiters.splice(0)) {
-          clearTimeout(waiter.timer);
-          waiter.reject(new Error(`socket closed (${code}) while waiting for ${waiter.type ?? 'a message'}`));
-        }
-        resolve({ code, reason: reason.toString() });
-      });
-    });
-  }
-
-  /** `url` is a server's `http://…/`; `options` go to the `ws` client (e.g. `autoPong`). */
-  static async open(t, url, options = {}) {
-    const ws = new WebSocket(signalUrl(url), options);
-    t.after(() => ws.terminate());
-    const client = new Client(ws);
-    await withTimeout(once(ws, 'open'), 'open /signal');
-    return client;
-  }
-
-  send(message) {
-    this.ws.send(typeof message === 'string' ? message : JSON.stringify(message));
-  }
-
-  /** The first queued message of `type` (any type if omitted), waiting up to `ms` for it. */
-  next(type, ms = TIMEOUT) {
-    return new Promise((resolve, reject) => {
-      const waiter = { type, resolve, reject };
-      waiter.timer = setTimeout(() => {
-        this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
-        reject(new Error(`no ${type ?? 'message'} within ${ms} ms; queued: ${JSON.stringify(this.queue)}`));
-      }, ms);
-      this.#waiters.push(waiter);
-      this.#drain();
-    });
-  }
-
-  async join(room, name) {
-    this.send({ type: 'join', room, ...(name === undefined ? {} : { name }) });
-    const joined = await this.next();
-    assert.equal(joined.type, 'joined', `join ${room}: ${JSON.stringify(joined)}`);
-    return joined;
-  }
-
-  async expectError(code) {
-    const message = await this.next();
-    assert.equal(message.type, 'error', `expected an error, got ${JSON.stringify(message)}`);
-    assert.equal(message.code, code);
-    return message;
-  }
-
-  /** Round-trips a probe: everything the server sent before it has arrived, and there was nothing. */
-  async expectQuiet() {
-    this.send({ type: 'quiet-probe' });
-    const message = await this.next();
-    assert.equal(message.type, 'error', `unexpected message ${JSON.stringify(message)}`);
-    assert.match(message.message, /quiet-probe/);
-    assert.deepEqual(this.queue, []);
-  }
-
-  /** How the socket closed, failing after `ms`. */
-  closedWithin(ms = TIMEOUT) {
-    return withTimeout(this.closed, 'the socket to close', ms);
-  }
-
-  #drain() {
-    for (const waiter of [...this.#waiters]) {
-      const index = this.queue.findIndex((m) => waiter.type === undefined || m.type === waiter.type);
-      if (index === -1) continue;
-      const [message] = this.queue.splice(index, 1);
-      this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
-      clearTimeout(waiter.timer);
-      waiter.resolve(message);
-    }
-  }
-}
-
-function withTimeout(promise, what, ms = TIMEOUT) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** Polls a condition the server exposes no event for, up to a deadline. */
-async function eventually(check, what, ms = TIMEOUT) {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail(`timed out after ${ms} ms: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 function get(url, path) {
   const { hostname, port } = new URL(url);
@@ -228,7 +105,7 @@ describe('application-level ping', () => {
     assert.deepEqual(await a.next(), { type: 'pong' });
     await a.join('room', 'Ada');
     a.send({ type: 'ping', received: 3 });
-    assert.deepEqual(await a.next(), { type: 'pong' });
+    assert.deepEqual(await a.next(), { type: 'pong', received: 0 });
     await a.expectQuiet();
   });
 

@@ -9,123 +9,12 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import { ConfigError, readConfig } from '../../lib/server/config.js';
-import { startServer } from '../../lib/server/index.js';
+import { Client, eventually, setup, withTimeout } from './signal-client.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const TIMEOUT = 5000;
 const ID = /^[A-Za-z0-9_-]{22,}$/;
 
-/** Starts a server on a free port; it is closed when the test ends. */
-async function setup(t, options = {}) {
-  const server = await startServer({ port: 0, host: '127.0.0.1', ...options });
-  t.after(() => server.close());
-  return server;
-}
-
-/** A signaling client that queues every parsed message for `next()`. */
-class Client {
-  queue = [];
-  #waiters = [];
-
-  constructor(ws) {
-    this.ws = ws;
-    // Errors surface through open() or the awaited messages; unhandled, one would crash the runner.
-    ws.on('error', () => {});
-    ws.on('message', (data, isBinary) => {
-      this.queue.push(isBinary ? { type: '<binary frame>' } : JSON.parse(data.toString()));
-      this.#drain();
-    });
-    this.closed = new Promise((resolve) => {
-      ws.once('close', (code, reason) => {
-        for (const waiter of this.#waiters.splice(0)) {
-          clearTimeout(waiter.timer);
-          waiter.reject(new Error(`socket closed (${code}) while waiting for ${waiter.type ?? 'a message'}`));
-        }
-        resolve({ code, reason: reason.toString() });
-      });
-    });
-  }
-
-  static async open(t, server, path = '/signal') {
-    const ws = new WebSocket(new URL(path, server.url.replace(/^http/, 'ws')));
-    t.after(() => ws.terminate());
-    const client = new Client(ws);
-    await withTimeout(once(ws, 'open'), `open ${path}`);
-    return client;
-  }
-
-  send(message) {
-    this.ws.send(typeof message === 'string' ? message : JSON.stringify(message));
-  }
-
-  /** The first queued message of `type` (any type if omitted), waiting up to `ms` for it. */
-  next(type, ms = TIMEOUT) {
-    return new Promise((resolve, reject) => {
-      const waiter = { type, resolve, reject };
-      waiter.timer = setTimeout(() => {
-        this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
-        reject(new Error(`no ${type ?? 'message'} within ${ms} ms; queued: ${JSON.stringify(this.queue)}`));
-      }, ms);
-      this.#waiters.push(waiter);
-      this.#drain();
-    });
-  }
-
-  async join(room, name) {
-    this.send({ type: 'join', room, ...(name === undefined ? {} : { name }) });
-    const joined = await this.next();
-    assert.equal(joined.type, 'joined', `join ${room}: ${JSON.stringify(joined)}`);
-    return joined;
-  }
-
-  async expectError(code) {
-    const message = await this.next();
-    assert.equal(message.type, 'error', `expected an error, got ${JSON.stringify(message)}`);
-    assert.equal(message.code, code);
-    assert.equal(typeof message.message, 'string');
-    return message;
-  }
-
-  /**
-   * Round-trips a probe and asserts its answer is the very next message: everything the
-   * server sent this socket before handling the probe has arrived, and there was nothing.
-   */
-  async expectQuiet() {
-    this.send({ type: 'quiet-probe' });
-    const message = await this.next();
-    assert.equal(message.type, 'error', `unexpected message ${JSON.stringify(message)}`);
-    assert.match(message.message, /quiet-probe/);
-    assert.deepEqual(this.queue, []);
-  }
-
-  #drain() {
-    for (const waiter of [...this.#waiters]) {
-      const index = this.queue.findIndex((m) => waiter.type === undefined || m.type === waiter.type);
-      if (index === -1) continue;
-      const [message] = this.queue.splice(index, 1);
-      this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
-      clearTimeout(waiter.timer);
-      waiter.resolve(message);
-    }
-  }
-}
-
-function withTimeout(promise, what, ms = TIMEOUT) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 /** Polls a condition the server exposes no event for, up to a deadline. */
-async function eventually(check, what, ms = TIMEOUT) {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail(`timed out after ${ms} ms: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 /** A raw HTTP request: the path is sent as is, not normalised the way fetch() would. */
 function http(server, path, { method = 'GET', headers = {} } = {}) {
