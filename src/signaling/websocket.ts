@@ -104,6 +104,9 @@ export class WebSocketSignaling implements Signaling {
     socket.onclose = ({ code, reason }) => {
       if (this.#socket === socket) this.#lost(code, reason);
     };
+    // Every error is followed by `close`, which says what happened; Node's `ws` would throw an
+    // error nobody listens to.
+    socket.onerror = () => {};
   }
 
   /** The socket is gone: retry with backoff if we were in the room, else report it. */
