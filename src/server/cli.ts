@@ -20,6 +20,7 @@ async function main(): Promise<number> {
     host: config.host,
     capacity: config.roomCapacity,
     heartbeatMs: config.heartbeatMs,
+    resumeGraceMs: config.resumeGraceMs,
   });
   const signalUrl = server.url.replace(/^http/, 'ws') + 'signal';
   console.log(`rtc-call server: open ${server.url} (bundle ${server.url}rtc-call.js, signaling ${signalUrl})`);

@@ -4,8 +4,10 @@ export interface ServerConfig {
   port: number;
   host: string;
   roomCapacity: number;
-  /** Only when set; otherwise the server's default (5000). */
+  /** Only when set; otherwise the server's default (4000). */
   heartbeatMs?: number;
+  /** Only when set; otherwise the server's default (20000). */
+  resumeGraceMs?: number;
 }
 
 export class ConfigError extends Error {}
@@ -14,7 +16,11 @@ const OPTIONS = {
   port: { env: 'PORT', help: 'listen port (default 8080)' },
   host: { env: 'HOST', help: 'listen address (default 127.0.0.1)' },
   'room-capacity': { env: 'ROOM_CAPACITY', help: 'peers per room (default 2)' },
-  'heartbeat-ms': { env: 'HEARTBEAT_MS', help: 'ping sockets this often, drop the unanswered (default 5000; 0: off)' },
+  'heartbeat-ms': { env: 'HEARTBEAT_MS', help: 'ping sockets this often, drop the unanswered (default 4000; 0: off)' },
+  'resume-grace-ms': {
+    env: 'RESUME_GRACE_MS',
+    help: "hold a dropped peer's seat this long for it to resume (default 20000)",
+  },
 } as const;
 
 export const USAGE = `Usage: rtc-call-server [options]
@@ -53,6 +59,7 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig
         host: { type: 'string' },
         'room-capacity': { type: 'string' },
         'heartbeat-ms': { type: 'string' },
+        'resume-grace-ms': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -67,10 +74,12 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig
     return (typeof value === 'string' ? value : env[OPTIONS[flag].env]) || undefined;
   };
   const heartbeat = pick('heartbeat-ms');
+  const grace = pick('resume-grace-ms');
   return {
     port: integer('PORT', pick('port') ?? '8080', 0, 65535),
     host: pick('host') ?? '127.0.0.1',
     roomCapacity: integer('ROOM_CAPACITY', pick('room-capacity') ?? '2', 1, 1000),
     ...(heartbeat === undefined ? {} : { heartbeatMs: heartbeatMs(heartbeat) }),
+    ...(grace === undefined ? {} : { resumeGraceMs: integer('RESUME_GRACE_MS', grace, 0, 600_000) }),
   };
 }

@@ -13,7 +13,7 @@ export interface SignalingOptions {
   iceServers?: (peerId: string) => IceServer[];
   log?: (line: string) => void;
   /**
-   * How often each socket is pinged, in ms (default 5000; 0: never). A socket that has not
+   * How often each socket is pinged, in ms (default 4000; 0: never). A socket that has not
    * answered the previous ping (a frozen or vanished peer: its TCP connection may look open for
    * minutes) is cut off, and its room hears `peer-left` within two intervals.
    */

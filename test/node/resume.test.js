@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { ConfigError, readConfig } from '../../lib/server/config.js';
 import { Client, setup } from './signal-client.js';
 
 const offer = (n) => ({ description: { type: 'offer', sdp: `v=0\r\no=- ${n} 1 IN IP4 0.0.0.0\r\n` } });
@@ -126,5 +127,27 @@ describe('resume', () => {
     b.send({ type: 'leave' });
     assert.deepEqual(await a.next('peer-left'), { type: 'peer-left', id: bJoined.id, name: 'Bo' });
     assert.equal(server.signaling.rooms.memberCount, 1);
+  });
+
+  test('a frozen client (no pong) loses its seat at once, grace or not: its room knows within two heartbeats', async (t) => {
+    const server = await setup(t, { resumeGraceMs: 60000, heartbeatMs: 300 });
+    const a = await Client.open(t, server);
+    const b = await Client.open(t, server, { autoPong: false });
+    await a.join('r', 'Ada');
+    const bJoined = await b.join('r', 'Bo');
+    const started = performance.now();
+    // A keeps answering pings; B answers nothing, like a stopped process.
+    assert.deepEqual(await a.next('peer-left', 2000), { type: 'peer-left', id: bJoined.id, name: 'Bo' });
+    assert.ok(performance.now() - started < 2 * 300 + 500);
+    assert.equal(server.signaling.rooms.memberCount, 1);
+  });
+
+  test('RESUME_GRACE_MS / --resume-grace-ms', () => {
+    assert.equal(readConfig([], {}).resumeGraceMs, undefined);
+    assert.equal(readConfig([], { RESUME_GRACE_MS: '5000' }).resumeGraceMs, 5000);
+    assert.equal(readConfig(['--resume-grace-ms=0'], { RESUME_GRACE_MS: '5000' }).resumeGraceMs, 0);
+    for (const RESUME_GRACE_MS of ['-1', 'long', '600001']) {
+      assert.throws(() => readConfig([], { RESUME_GRACE_MS }), ConfigError, RESUME_GRACE_MS);
+    }
   });
 });
