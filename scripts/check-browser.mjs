@@ -1,4 +1,5 @@
 // First step of `npm test`: say in one line how to get a browser, rather than fail deep inside a runner.
+import { existsSync } from 'node:fs';
 import { findChromium, findFirefox } from './browsers.mjs';
 
 if (!findChromium()) {
@@ -11,5 +12,9 @@ if (!findFirefox()) {
   console.error(
     'npm test needs Firefox for the cross-browser call: install it with `sudo apt-get install -y firefox-esr`, or set FIREFOX_PATH.',
   );
+  process.exit(1);
+}
+if (!existsSync('/usr/bin/turnserver')) {
+  console.error('npm test needs coturn for the relay tests: install it with `sudo apt-get install -y coturn`.');
   process.exit(1);
 }
