@@ -1,6 +1,9 @@
 import 'webrtc-adapter';
 import { LitElement, html } from 'lit';
 import { property } from 'lit/decorators.js';
+// Lit re-sets object values on every render; `live` compares with the element's own srcObject, so
+// a status change does not reload the videos.
+import { live } from 'lit/directives/live.js';
 import { CallController } from './call-controller.js';
 import { isActive, isInCall, type CallState } from './call-state.js';
 import { jsonAttribute } from './config.js';
@@ -138,7 +141,7 @@ export class RtcCall extends LitElement {
           aria-label="Remote video"
           autoplay
           playsinline
-          .srcObject=${this.#call.remoteStream ?? null}
+          .srcObject=${live(this.#call.remoteStream ?? null)}
         ></video>
         <video
           part="local-video"
@@ -146,7 +149,7 @@ export class RtcCall extends LitElement {
           autoplay
           playsinline
           .muted=${true}
-          .srcObject=${this.#call.localStream ?? null}
+          .srcObject=${live(this.#call.localStream ?? null)}
         ></video>
       </div>
       <div part="status" role="status" aria-live="polite">${this.#call.status}</div>

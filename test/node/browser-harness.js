@@ -1,14 +1,19 @@
 /**
- * Shared pieces of the end-to-end tests (e2e.test.js, firefox.test.js): the real server as a
- * child process, a page server on a second origin, real browsers, and in-page probes.
+ * Shared pieces of the end-to-end tests (e2e.test.js, firefox.test.js, faults.test.js): the real
+ * server as a child process, a page server on a second origin, real browsers, and in-page probes;
+ * for the fault tests also a TCP proxy that cuts or blackholes connections, a coturn relay, and a
+ * Chromium that can be frozen (SIGSTOP).
  *
  * Needs the build (`npm run build`: bin/ imports lib/, the page loads dist/rtc-call.js).
  * Nothing here downloads a browser: Chromium and Firefox are the system's (scripts/browsers.mjs).
  */
 import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { connect as connectNet, createServer as createNetServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -134,20 +139,251 @@ export async function startRtcServer({ args = [], env = {} } = {}) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Faults between the browsers and the server: a TCP proxy that can cut or blackhole them.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A node:net proxy on 127.0.0.1 (port 0) forwarding every connection to `targetPort`; point an
+ * element's `signaling-url` at `signalUrl`.
+ *
+ * - `drop()`: destroys every open connection on both sides (both ends see the TCP connection
+ *   go); later connections are forwarded as usual.
+ * - `blackhole()`: forwards nothing either way, on open connections and new ones alike, while
+ *   every socket stays open: like a network that silently drops packets. What either side sends
+ *   meanwhile is held, as TCP would retransmit it, and so is a close from either side.
+ * - `restore()`: ends a blackhole: what was held goes through, then the closes.
+ *
+ * `connections` lists every connection ever accepted with what the server sent on it, as text
+ * (`fromServer`): server-to-client WebSocket frames are not masked, so a test can read which
+ * JSON messages the server answered with.
+ */
+export async function startTcpProxy({ targetPort, targetHost = '127.0.0.1' }) {
+  const open = new Set();
+  const connections = [];
+  let blackholed = false;
+  const pass = (to, item) => {
+    if (item.chunk) {
+      if (to.writable) to.write(item.chunk);
+    } else if (item.reset) to.destroy();
+    else to.end();
+  };
+
+  const server = createNetServer((client) => {
+    const upstream = connectNet(targetPort, targetHost);
+    const record = { id: connections.length + 1, openedAt: Date.now(), fromServer: '', closedAt: null };
+    connections.push(record);
+    // What a blackhole held back, in order: chunks, and ends or resets of the other side.
+    const connection = { held: [] };
+    connection.cut = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    open.add(connection);
+    let closed = 0;
+    const forward = (from, to, direction) => {
+      const send = (item) => (blackholed ? connection.held.push({ to, item }) : pass(to, item));
+      from.on('data', (chunk) => {
+        if (direction === 'down' && record.fromServer.length < 1_000_000) record.fromServer += chunk.toString('latin1');
+        send({ chunk });
+      });
+      from.on('end', () => send({ end: true }));
+      from.on('close', (hadError) => {
+        send(hadError ? { reset: true } : { end: true });
+        if (++closed === 2) {
+          open.delete(connection);
+          record.closedAt = Date.now();
+        }
+      });
+      from.on('error', () => {});
+    };
+    forward(client, upstream, 'up');
+    forward(upstream, client, 'down');
+  });
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const port = server.address().port;
+  let closing;
+  return {
+    port,
+    signalUrl: `ws://127.0.0.1:${port}/signal`,
+    connections,
+    /** Connections open now. */
+    get openCount() {
+      return open.size;
+    },
+    get blackholed() {
+      return blackholed;
+    },
+    drop() {
+      for (const connection of open) connection.cut();
+    },
+    blackhole() {
+      blackholed = true;
+    },
+    restore() {
+      blackholed = false;
+      for (const connection of open) {
+        for (const { to, item } of connection.held.splice(0)) pass(to, item);
+      }
+    },
+    close() {
+      closing ??= new Promise((resolve) => {
+        blackholed = false;
+        for (const connection of open) connection.cut();
+        server.close(() => resolve());
+      });
+      return closing;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// A real TURN relay: coturn's `turnserver` on 127.0.0.1, long-term credentials, UDP.
+// ---------------------------------------------------------------------------------------------
+
+export const TURN_BINARY = '/usr/bin/turnserver';
+
+/** A UDP port free right now on 127.0.0.1. */
+async function freeUdpPort() {
+  const socket = createSocket('udp4');
+  await new Promise((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(0, '127.0.0.1', resolve);
+  });
+  const { port } = socket.address();
+  await new Promise((resolve) => socket.close(resolve));
+  return port;
+}
+
+/** Resolves once a STUN Binding request to `port` over UDP is answered (RFC 5389 §6). */
+async function stunAnswered(port, timeout) {
+  const socket = createSocket('udp4');
+  socket.on('error', () => {});
+  const request = Buffer.alloc(20);
+  request.writeUInt16BE(0x0001, 0); // Binding request, no attributes
+  request.writeUInt32BE(0x2112a442, 4); // magic cookie
+  randomBytes(12).copy(request, 8);
+  const deadline = Date.now() + timeout;
+  try {
+    return await new Promise((resolve) => {
+      socket.on('message', (message) => {
+        if (message.length >= 20 && message.readUInt16BE(0) === 0x0101) resolve(true);
+      });
+      const poke = () => {
+        if (Date.now() > deadline) return resolve(false);
+        socket.send(request, port, '127.0.0.1');
+        timer = setTimeout(poke, 100);
+      };
+      let timer;
+      poke();
+      socket.once('close', () => clearTimeout(timer));
+    });
+  } finally {
+    socket.close();
+  }
+}
+
+/**
+ * Starts coturn on 127.0.0.1 with a free port, the static user `u:p` in realm `rtc-call.test`,
+ * UDP and TCP only (no TLS/DTLS, no CLI), loopback peers allowed; resolves once it answers a STUN
+ * request. Fails, saying how to install it, when coturn is missing. `stop()` kills it (SIGCONT
+ * first, in case a test left it stopped) and resolves when it exited; it may be called again.
+ */
+export async function startCoturn({ user = 'u', password = 'p', realm = 'rtc-call.test', binary = TURN_BINARY } = {}) {
+  if (!existsSync(binary)) {
+    throw new Error(`coturn is not installed (${binary} is missing): apt-get install -y coturn`);
+  }
+  const port = await freeUdpPort();
+  const dir = mkdtempSync(`${tmpdir()}/rtc-call-coturn-`);
+  const child = spawn(
+    binary,
+    [
+      '-n', // no configuration file: everything is on this line
+      '--listening-ip=127.0.0.1',
+      '--relay-ip=127.0.0.1',
+      `--listening-port=${port}`,
+      '--allow-loopback-peers',
+      '--no-cli',
+      '--no-tls',
+      '--no-dtls',
+      '--lt-cred-mech',
+      `--user=${user}:${password}`,
+      `--realm=${realm}`,
+      '--log-file=stdout',
+      '--simple-log',
+      `--pidfile=${dir}/turnserver.pid`,
+      `--userdb=${dir}/turndb`,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const output = [];
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  child.once('error', (error) => output.push(`[spawn error] ${error.message}`));
+  for (const stream of [child.stdout, child.stderr]) {
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk) => output.push(chunk.trimEnd()));
+  }
+  let stopping;
+  const stop = () => {
+    stopping ??= (async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGCONT');
+        child.kill('SIGKILL');
+      }
+      const exit = await exited;
+      rmSync(dir, { recursive: true, force: true });
+      return exit;
+    })();
+    return stopping;
+  };
+  const ready = await Promise.race([stunAnswered(port, 10_000), exited.then(() => false)]);
+  if (!ready) {
+    await stop();
+    throw new Error(`coturn did not answer STUN on 127.0.0.1:${port}:\n${output.join('\n')}`);
+  }
+  return {
+    port,
+    pid: child.pid,
+    child,
+    /** The `ice-servers` entry for this relay (UDP). */
+    iceServer: { urls: `turn:127.0.0.1:${port}?transport=udp`, username: user, credential: password },
+    output: () => output.join('\n'),
+    /** SIGSTOP / SIGCONT: the relay freezes (allocations kept) and comes back. */
+    freeze: () => child.kill('SIGSTOP'),
+    thaw: () => child.kill('SIGCONT'),
+    stop,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 // The page: on another origin, loading the bundle from the server, with no signaling-url.
 // ---------------------------------------------------------------------------------------------
 
 const escapeHtml = (text) =>
   String(text).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 
-/** The drop-in page of CONTRACT §1: one script tag, one element, no signaling-url. */
-export function callPageHtml({ bundleUrl, room, name }) {
+/**
+ * Attributes a page URL may add to the element (CONTRACT §2), each a query parameter of the same
+ * name: `signaling-url` (e.g. a proxy in front of the server), `ice-servers`, `ice-transport-policy`.
+ */
+export const PAGE_ATTRIBUTES = ['signaling-url', 'ice-servers', 'ice-transport-policy'];
+
+/**
+ * The drop-in page of CONTRACT §1: one script tag, one element, no signaling-url unless
+ * `attributes` sets one (only those in PAGE_ATTRIBUTES).
+ */
+export function callPageHtml({ bundleUrl, room, name, attributes = {} }) {
+  const extra = PAGE_ATTRIBUTES.filter((attribute) => typeof attributes[attribute] === 'string')
+    .map((attribute) => ` ${attribute}="${escapeHtml(attributes[attribute])}"`)
+    .join('');
   return `<!doctype html>
 <html lang="en">
   <head><meta charset="utf-8"><title>rtc-call e2e</title></head>
   <body>
     <script type="module" src="${escapeHtml(bundleUrl)}"></script>
-    <rtc-call room="${escapeHtml(room)}" name="${escapeHtml(name)}"></rtc-call>
+    <rtc-call room="${escapeHtml(room)}" name="${escapeHtml(name)}"${extra}></rtc-call>
   </body>
 </html>
 `;
@@ -167,10 +403,17 @@ export async function startPageServer({ bundleUrl }) {
       response.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
       return;
     }
+    const attributes = Object.fromEntries(
+      PAGE_ATTRIBUTES.filter((attribute) => url.searchParams.has(attribute)).map((attribute) => [
+        attribute,
+        url.searchParams.get(attribute),
+      ]),
+    );
     const html = callPageHtml({
       bundleUrl,
       room: url.searchParams.get('room') ?? '',
       name: url.searchParams.get('name') ?? '',
+      attributes,
     });
     response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' }).end(html);
   });
@@ -190,11 +433,18 @@ export async function startPageServer({ bundleUrl }) {
     get upgrades() {
       return state.upgrades;
     },
-    /** The page's URL for `room` and `name`, on `host` (default 127.0.0.1). */
-    pageUrl({ room, name, host = '127.0.0.1' }) {
+    /**
+     * The page's URL for `room` and `name`, on `host` (default 127.0.0.1); `attributes` (keys
+     * from PAGE_ATTRIBUTES) go on the element, e.g. `{ 'signaling-url': proxy.signalUrl }`.
+     */
+    pageUrl({ room, name, host = '127.0.0.1', attributes = {} }) {
       const url = new URL(`http://${host}:${port}/call.html`);
       url.searchParams.set('room', room);
       url.searchParams.set('name', name);
+      for (const [attribute, value] of Object.entries(attributes)) {
+        if (!PAGE_ATTRIBUTES.includes(attribute)) throw new Error(`the page does not set ${attribute}`);
+        url.searchParams.set(attribute, value);
+      }
       return url.href;
     },
     close() {
@@ -222,6 +472,30 @@ export async function launchChromium({ label = 'chromium', extraArgs = [] } = {}
     timeout: 30_000,
   });
   return new BrowserHandle(label, 'playwright', browser);
+}
+
+/**
+ * Like launchChromium, but through `chromium.launchServer()`, which gives the browser's pid:
+ * `freeze()` sends SIGSTOP to its whole process group (browser, renderers, network and GPU
+ * processes: Playwright starts it as a group leader), `thaw()` SIGCONT. `close()` thaws first.
+ */
+export async function launchFreezableChromium({ label = 'chromium', extraArgs = [] } = {}) {
+  const executablePath = findChromium();
+  if (!executablePath) throw new Error('no Chromium found (set CHROME_PATH)');
+  const server = await chromium.launchServer({
+    executablePath,
+    headless: true,
+    args: [...CHROMIUM_ARGS, ...extraArgs],
+    timeout: 30_000,
+  });
+  let browser;
+  try {
+    browser = await chromium.connect(server.wsEndpoint(), { timeout: 30_000 });
+  } catch (error) {
+    await server.close().catch(() => {});
+    throw error;
+  }
+  return new FreezableBrowserHandle(label, browser, server);
 }
 
 /** Preferences that give headless Firefox a fake camera and microphone without a prompt. */
@@ -263,6 +537,42 @@ class BrowserHandle {
 
   close() {
     this.#closing ??= this.browser.close().catch(() => {});
+    return this.#closing;
+  }
+}
+
+class FreezableBrowserHandle extends BrowserHandle {
+  #server;
+  #closing;
+
+  constructor(label, browser, server) {
+    super(label, 'playwright', browser);
+    this.#server = server;
+    this.pid = server.process().pid;
+  }
+
+  #signal(signal) {
+    try {
+      process.kill(-this.pid, signal);
+    } catch (error) {
+      if (error.code !== 'ESRCH') throw error;
+    }
+  }
+
+  freeze() {
+    this.#signal('SIGSTOP');
+  }
+
+  thaw() {
+    this.#signal('SIGCONT');
+  }
+
+  close() {
+    this.#closing ??= (async () => {
+      this.thaw();
+      await super.close();
+      await this.#server.close().catch(() => {});
+    })();
     return this.#closing;
   }
 }
@@ -403,6 +713,48 @@ function connectionDiagnosis() {
 }
 
 /**
+ * Records every text the status line shows, with `Date.now()` (comparable across processes), in
+ * `window.__rtc.status`: a MutationObserver sees each render, however briefly it lasted.
+ */
+function recordStatusLine() {
+  if (window.__rtc.status) return;
+  const root = document.querySelector('rtc-call').shadowRoot;
+  const read = () => root.querySelector('[part~="status"]')?.textContent?.trim() ?? '';
+  const history = [{ text: read(), at: Date.now() }];
+  window.__rtc.status = history;
+  new MutationObserver(() => {
+    const text = read();
+    if (text !== history.at(-1).text) history.push({ text, at: Date.now() });
+  }).observe(root, { subtree: true, childList: true, characterData: true });
+}
+
+/**
+ * The candidate pair the element's first connection uses, from `getStats()`: candidate types
+ * (`host`, `srflx`, `relay`), protocol, and the local ICE ufrag now in use.
+ */
+async function selectedCandidatePair() {
+  const pc = document.querySelector('rtc-call').connections[0];
+  if (!pc) return null;
+  const stats = new Map();
+  (await pc.getStats()).forEach((report) => stats.set(report.id, report));
+  const transport = [...stats.values()].find((report) => report.type === 'transport');
+  const pair =
+    stats.get(transport?.selectedCandidatePairId) ??
+    [...stats.values()].find(
+      (report) => report.type === 'candidate-pair' && report.nominated && report.state === 'succeeded',
+    );
+  const local = stats.get(pair?.localCandidateId);
+  const remote = stats.get(pair?.remoteCandidateId);
+  return {
+    local: local?.candidateType ?? null,
+    remote: remote?.candidateType ?? null,
+    protocol: local?.protocol ?? null,
+    localAddress: local ? `${local.address}:${local.port}` : null,
+    ufrag: pc.localDescription?.sdp.match(/^a=ice-ufrag:(\S+)/m)?.[1] ?? null,
+  };
+}
+
+/**
  * Waits until every page is `connected` and its remote video presented `frames` frames (each
  * page's counter must be armed). On failure the error carries each page's connection state.
  */
@@ -527,6 +879,37 @@ export class CallPage {
   /** Starts counting the remote video's frames; returns the method used. */
   armFrames() {
     return this.evaluate(armFrameCounter);
+  }
+
+  /** Frames counted since `armFrames()`. */
+  frameCount() {
+    return this.evaluate(() => window.__rtc.frames?.count ?? 0);
+  }
+
+  /** Starts keeping every text of the status line (see statusHistory()). */
+  trackStatus() {
+    return this.evaluate(recordStatusLine);
+  }
+
+  /** `[{ text, at }]`: each status text shown since trackStatus(), `at` in `Date.now()` ms. */
+  statusHistory() {
+    return this.evaluate(() => window.__rtc.status ?? []);
+  }
+
+  /** Recorded events of `type` with `epoch`: when, in `Date.now()` ms (comparable across processes). */
+  async eventsWithEpoch(type) {
+    return this.evaluate(
+      (wanted) =>
+        window.__rtc.events
+          .filter((e) => e.type === wanted)
+          .map((e) => ({ ...e, epoch: performance.timeOrigin + e.at })),
+      type,
+    );
+  }
+
+  /** The candidate pair in use on the first connection (candidate types, ufrag), from getStats(). */
+  selectedCandidatePair() {
+    return this.evaluate(selectedCandidatePair);
   }
 
   async waitForFrames(wanted, timeout = WAIT) {
