@@ -157,6 +157,15 @@ export async function startRtcServer({ args = [], env = {} } = {}) {
  * (`fromServer`): server-to-client WebSocket frames are not masked, so a test can read which
  * JSON messages the server answered with.
  */
+/** Listens on a free loopback port; resolves with the port. */
+async function listenOnLoopback(server) {
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  return server.address().port;
+}
+
 export async function startTcpProxy({ targetPort, targetHost = '127.0.0.1' }) {
   const open = new Set();
   const connections = [];
@@ -199,11 +208,7 @@ export async function startTcpProxy({ targetPort, targetHost = '127.0.0.1' }) {
     forward(client, upstream, 'up');
     forward(upstream, client, 'down');
   });
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const port = server.address().port;
+  const port = await listenOnLoopback(server);
   let closing;
   return {
     port,
@@ -421,11 +426,7 @@ export async function startPageServer({ bundleUrl }) {
     state.upgrades += 1;
     socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
   });
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const port = server.address().port;
+  const port = await listenOnLoopback(server);
   let closing;
   return {
     port,
@@ -923,4 +924,13 @@ export class CallPage {
   close() {
     return this.page.close().catch(() => {});
   }
+}
+
+/** The rtc-call server (child process) and a page server on another origin, stopped when the test ends. */
+export async function startServers(t) {
+  const server = await startRtcServer();
+  t.after(() => server.stop().catch(() => {}));
+  const pages = await startPageServer({ bundleUrl: server.bundleUrl });
+  t.after(() => pages.close());
+  return { server, pages };
 }

@@ -13,19 +13,9 @@ import {
   launchBrowsers,
   launchChromium,
   median,
-  startPageServer,
-  startRtcServer,
   uniqueRoom,
+  startServers,
 } from './browser-harness.js';
-
-/** The server (child process) and the page server; both are stopped when the test ends. */
-async function setup(t) {
-  const server = await startRtcServer();
-  t.after(() => server.stop().catch(() => {}));
-  const pages = await startPageServer({ bundleUrl: server.bundleUrl });
-  t.after(() => pages.close());
-  return { server, pages };
-}
 
 /** SIGTERM: the server closes its sockets and exits 0 by itself. */
 async function assertCleanExit(server) {
@@ -37,7 +27,7 @@ async function assertCleanExit(server) {
 const states = async (page) => (await page.events('rtc-call-state-change')).map((e) => e.detail.state);
 
 test('two Chromium browsers, page on another origin: both connect, both remote videos play; a third gets room-full; hang-up sends the first back to waiting', async (t) => {
-  const { server, pages } = await setup(t);
+  const { server, pages } = await startServers(t);
   assert.notEqual(pages.origin, server.origin, 'the page must come from a different origin than the bundle');
   assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
 
@@ -113,7 +103,7 @@ test('two Chromium browsers, page on another origin: both connect, both remote v
 });
 
 test('a page on a non-localhost http origin is not a secure context: call() fails with insecure-context', async (t) => {
-  const { server, pages } = await setup(t);
+  const { server, pages } = await startServers(t);
   const [browser] = await launchBrowsers(t, [
     () => launchChromium({ label: 'insecure', extraArgs: ['--host-resolver-rules=MAP insecure.test 127.0.0.1'] }),
   ]);
@@ -150,7 +140,7 @@ test('a page on a non-localhost http origin is not a secure context: call() fail
 
 test('signaled setup time: Call pressed on the second peer → first remote frame on that peer (5 fresh rooms)', async (t) => {
   const RUNS = 5;
-  const { server, pages } = await setup(t);
+  const { server, pages } = await startServers(t);
   const [first, second] = await launchBrowsers(t, [
     () => launchChromium({ label: 'first peer' }),
     () => launchChromium({ label: 'second peer' }),

@@ -17,11 +17,11 @@ import {
   launchFreezableChromium,
   median,
   startCoturn,
-  startPageServer,
   startRtcServer,
   startTcpProxy,
   uniqueRoom,
   withTimeout,
+  startServers,
 } from './browser-harness.js';
 
 const RECONNECTING = 'Signaling connection lost — reconnecting…';
@@ -35,15 +35,6 @@ const ROLLBACK_FREEZE =
 
 function figure(label, ms) {
   console.log(`figure: ${label}: ${Math.round(ms)} ms`);
-}
-
-/** The server (child process) and the page server; both are stopped when the test ends. */
-async function setup(t) {
-  const server = await startRtcServer();
-  t.after(() => server.stop().catch(() => {}));
-  const pages = await startPageServer({ bundleUrl: server.bundleUrl });
-  t.after(() => pages.close());
-  return { server, pages };
 }
 
 /**
@@ -169,7 +160,7 @@ test(
   'signaling through a TCP proxy: a dropped connection resumes its seat, a blackholed one comes back; the call never leaves "connected"',
   { timeout: 90_000 },
   async (t) => {
-    const { server, pages } = await setup(t);
+    const { server, pages } = await startServers(t);
     const proxy = await startTcpProxy({ targetPort: server.port });
     t.after(() => proxy.close());
     const { a, b } = await establishCall(t, pages, { attributes: { 'signaling-url': proxy.signalUrl } });
@@ -271,7 +262,7 @@ test(
   'server SIGKILLed mid-call and restarted on the same port: media never stops, both peers re-join their room by themselves',
   { timeout: 90_000 },
   async (t) => {
-    const { server, pages } = await setup(t);
+    const { server, pages } = await startServers(t);
     const { a, b, pageUrl } = await establishCall(t, pages);
     await Promise.all([a, b].map((page) => page.evaluate(resetFrameGaps)));
     const before = await Promise.all([a.frameCount(), b.frameCount()]);
@@ -324,7 +315,7 @@ test(
   'a frozen peer (SIGSTOP on its browser): the other side hears peer-left within 10 s and waits again',
   { timeout: 60_000 },
   async (t) => {
-    const { pages } = await setup(t);
+    const { pages } = await startServers(t);
     // Its close(), when the test ends, thaws it first.
     const { a, bob } = await establishCall(t, pages, { launchB: launchFreezableChromium });
 
@@ -357,7 +348,7 @@ test(
   async (t) => {
     const coturn = await startCoturn();
     t.after(() => coturn.stop());
-    const { pages } = await setup(t);
+    const { pages } = await startServers(t);
     const attributes = {
       'ice-servers': JSON.stringify([coturn.iceServer]),
       'ice-transport-policy': 'relay',
@@ -442,7 +433,7 @@ test(
   { timeout: 120_000 },
   async (t) => {
     const RUNS = 20;
-    const { pages } = await setup(t);
+    const { pages } = await startServers(t);
     const { a, b } = await establishCall(t, pages);
     await Promise.all([a, b].map((page) => page.evaluate(recordSignalingStates)));
     const initial = await Promise.all([a, b].map((page) => page.evaluate(transceiverState)));

@@ -1,45 +1,15 @@
 // The element's WebSocket signaling client, run in Node against the real server: reconnect,
 // resume and re-join, with the `ws` package standing in for the browser's WebSocket.
 import assert from 'node:assert/strict';
-import { Socket, createServer } from 'node:net';
 import { describe, test } from 'node:test';
 import { WebSocket } from 'ws';
 import { WebSocketSignaling } from '../../lib/signaling/websocket.js';
+import { startTcpProxy } from './browser-harness.js';
 import { setup, withTimeout } from './signal-client.js';
 
 globalThis.WebSocket ??= WebSocket;
 
 const fast = { backoff: { baseMs: 20, capMs: 100, giveUpMs: 5000 }, pingIntervalMs: 200, pongTimeoutMs: 300 };
-
-/** A TCP proxy to `port` whose connections can be cut, as a network drop would. */
-async function proxy(t, port) {
-  const sockets = new Set();
-  const server = createServer((client) => {
-    const target = new Socket();
-    target.connect(port, '127.0.0.1');
-    for (const [a, b] of [
-      [client, target],
-      [target, client],
-    ]) {
-      a.on('data', (chunk) => b.write(chunk));
-      a.on('error', () => b.destroy());
-      a.on('close', () => b.destroy());
-      sockets.add(a);
-    }
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => {
-    for (const socket of sockets) socket.destroy();
-    server.close();
-  });
-  return {
-    url: `ws://127.0.0.1:${server.address().port}/signal`,
-    drop() {
-      for (const socket of sockets) socket.destroy();
-      sockets.clear();
-    },
-  };
-}
 
 /** A listener that records what the signaling client reports, with awaitable waits. */
 function recorder() {
@@ -77,10 +47,11 @@ const offer = (n) => ({ description: { type: 'offer', sdp: `v=0\r\no=- ${n} 1 IN
 describe('WebSocketSignaling', () => {
   test('a dropped connection is resumed: same seat, signals sent meanwhile arrive once, in order', async (t) => {
     const server = await setup(t, { resumeGraceMs: 5000 });
-    const link = await proxy(t, new URL(server.url).port);
+    const link = await startTcpProxy({ targetPort: Number(new URL(server.url).port) });
+    t.after(() => link.close());
     const ada = recorder();
     const bob = recorder();
-    const a = new WebSocketSignaling(link.url, { room: 'r', name: 'Ada' }, fast);
+    const a = new WebSocketSignaling(link.signalUrl, { room: 'r', name: 'Ada' }, fast);
     const b = new WebSocketSignaling(server.url.replace(/^http/, 'ws') + 'signal', { room: 'r', name: 'Bo' }, fast);
     t.after(() => (a.leave(), b.leave()));
     a.join(ada.listener);
