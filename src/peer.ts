@@ -137,7 +137,7 @@ export class Peer {
   }
 
   /**
-   * Send these tracks in the answer to the first offer, not in an offer of our own. The polite
+   * Send these tracks in the answer to the first offer, not in an offer of our own. The impolite
    * peer does this so a call starts with one offer instead of two colliding ones: Chromium can
    * leave a rolled-back side with no ICE candidates at all when the remote offer follows its own
    * offer at once (seen in about one call in five).

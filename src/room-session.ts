@@ -125,8 +125,11 @@ export class RoomSession {
     const connection: Connection = { peer, remote: info };
     this.#connections.set(remote.id, connection);
     const stream = this.#options.stream;
-    // The impolite side opens the negotiation; the polite one answers with its media.
-    if (stream && remote.polite) peer.addStreamOnOffer(stream);
+    // The polite side opens the negotiation; the impolite one answers with its media. This way
+    // round, the only side that ever rolls back an offer (the polite one) made the first offer:
+    // Chromium stops showing remote video on a side whose transceivers came from the remote
+    // offer once it rolls back an offer of its own (a glare or two ICE restarts at once).
+    if (stream && !remote.polite) peer.addStreamOnOffer(stream);
     else if (stream) peer.addStream(stream);
   }
 

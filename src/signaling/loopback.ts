@@ -20,15 +20,15 @@ export function createLoopbackPair(): [Signaling, Signaling] {
         listeners[self] = listener;
         const present = listeners[other] !== undefined;
         deliver(() => {
-          // Unlike the server, the newcomer is polite: the near end, which joins first and sends
-          // the camera, then makes the offer, as the codelab's pc1 does.
+          // As on the server, the newcomer is impolite: the near end, which joins first and sends
+          // the camera, is polite and so makes the offer, as the codelab's pc1 does.
           listener.joined({
             id: ids[self],
-            peers: present ? [{ id: ids[other], name: 'Loopback', polite: true }] : [],
+            peers: present ? [{ id: ids[other], name: 'Loopback', polite: false }] : [],
             iceServers: [],
             rejoin: false,
           });
-          if (present) listeners[other]?.peerJoined({ id: ids[self], name: 'Loopback', polite: false });
+          if (present) listeners[other]?.peerJoined({ id: ids[self], name: 'Loopback', polite: true });
         });
       },
       signal(_to: string, data: SignalData) {

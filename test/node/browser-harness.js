@@ -142,6 +142,15 @@ export async function startRtcServer({ args = [], env = {} } = {}) {
 // Faults between the browsers and the server: a TCP proxy that can cut or blackhole them.
 // ---------------------------------------------------------------------------------------------
 
+/** Listens on a free loopback port; resolves with the port. */
+async function listenOnLoopback(server) {
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  return server.address().port;
+}
+
 /**
  * A node:net proxy on 127.0.0.1 (port 0) forwarding every connection to `targetPort`; point an
  * element's `signaling-url` at `signalUrl`.
@@ -157,15 +166,6 @@ export async function startRtcServer({ args = [], env = {} } = {}) {
  * (`fromServer`): server-to-client WebSocket frames are not masked, so a test can read which
  * JSON messages the server answered with.
  */
-/** Listens on a free loopback port; resolves with the port. */
-async function listenOnLoopback(server) {
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  return server.address().port;
-}
-
 export async function startTcpProxy({ targetPort, targetHost = '127.0.0.1' }) {
   const open = new Set();
   const connections = [];
