@@ -34,6 +34,8 @@ export class CallController implements ReactiveController {
   #remoteStream: MediaStream | undefined;
   #remotePeerId: string | undefined;
   #sessions: RoomSession[] = [];
+  /** Display names of the peers in the room, by peer id. */
+  readonly #names = new Map<string, string>();
   #starting: Promise<MediaStream> | undefined;
   #cancelJoin: (() => void) | undefined;
   /** Bumped on every release, so work that finishes after a hang-up knows it is stale. */
@@ -60,6 +62,10 @@ export class CallController implements ReactiveController {
   }
   get remoteStream(): MediaStream | undefined {
     return this.#remoteStream;
+  }
+  /** The display name of the peer whose video is shown (plain text, as the peer chose it). */
+  get remoteName(): string | undefined {
+    return this.#remotePeerId === undefined ? undefined : this.#names.get(this.#remotePeerId);
   }
   /** The open peer connections (loopback: both ends). */
   get connections(): RTCPeerConnection[] {
@@ -210,14 +216,17 @@ export class CallController implements ReactiveController {
   #listener(): RoomListener {
     return {
       joined: (peers) => {
+        for (const peer of peers) this.#names.set(peer.id, peer.name);
         for (const peer of peers) emit(this.#host, 'rtc-call-peer-joined', { peerId: peer.id, name: peer.name });
         this.#setState(peers.length > 0 ? 'connecting' : 'waiting');
       },
       peerJoined: (peer) => {
+        this.#names.set(peer.id, peer.name);
         emit(this.#host, 'rtc-call-peer-joined', { peerId: peer.id, name: peer.name });
         this.#setState('connecting', `${displayName(peer)} joined — connecting…`);
       },
       peerLeft: (peer) => {
+        this.#names.delete(peer.id);
         emit(this.#host, 'rtc-call-peer-left', { peerId: peer.id, name: peer.name });
         if (peer.id === this.#remotePeerId) {
           this.#remoteStream = undefined;
@@ -267,6 +276,7 @@ export class CallController implements ReactiveController {
     this.#localStream = undefined;
     this.#remoteStream = undefined;
     this.#remotePeerId = undefined;
+    this.#names.clear();
   }
 
   /** The one place state changes: refuses illegal moves, re-renders, emits one event. */

@@ -95,6 +95,8 @@ export interface ResumedMessage {
   type: 'resumed';
   id: string;
   received: number;
+  /** Fresh ICE servers (TURN credentials expire), for the ICE restarts to come. */
+  iceServers: IceServer[];
 }
 export interface PongMessage {
   type: 'pong';
@@ -339,7 +341,12 @@ export function parseServerMessage(text: unknown): ParseResult<ServerMessage> {
           secret: str(obj, 'secret', LIMITS.peerId, true),
         };
       case 'resumed':
-        return { type: 'resumed', id: nonEmpty(obj, 'id', LIMITS.peerId), received: seq(obj, 'received') ?? 0 };
+        return {
+          type: 'resumed',
+          id: nonEmpty(obj, 'id', LIMITS.peerId),
+          received: seq(obj, 'received') ?? 0,
+          iceServers: parseIceServers(obj['iceServers'] ?? []),
+        };
       case 'pong': {
         const received = seq(obj, 'received');
         return received === undefined ? { type: 'pong' } : { type: 'pong', received };

@@ -1,6 +1,6 @@
 import { RtcCallError } from './errors.js';
 import { Peer, type PeerStatus } from './peer.js';
-import type { PeerInfo } from './protocol.js';
+import type { IceServer, PeerInfo } from './protocol.js';
 import type { RemotePeer, Signaling } from './signaling/signaling.js';
 
 export interface RoomListener {
@@ -54,8 +54,7 @@ export class RoomSession {
     this.#signaling.join({
       joined: ({ peers, iceServers, rejoin }) => {
         if (this.#closed) return;
-        const own = this.#options.configuration.iceServers ?? [];
-        this.#configuration = { ...this.#options.configuration, iceServers: [...iceServers, ...own] };
+        this.#useIceServers(iceServers);
         if (rejoin) {
           // The server lost our seat (e.g. it restarted) while calls went on peer to peer: keep
           // them for peers that come back, and let go of those that do not.
@@ -83,6 +82,15 @@ export class RoomSession {
       signal: (from, data) => {
         if (!this.#closed) void this.#connections.get(from)?.peer.receive(data);
       },
+      iceServers: (servers) => {
+        if (this.#closed) return;
+        this.#useIceServers(servers);
+        // For the ICE restarts to come; the paths in use are not touched.
+        for (const { peer } of this.#connections.values()) {
+          const pc = peer.connection;
+          pc.setConfiguration({ ...pc.getConfiguration(), iceServers: this.#configuration.iceServers ?? [] });
+        }
+      },
       connection: (status) => {
         if (!this.#closed) this.#listener.signaling(status);
       },
@@ -90,6 +98,12 @@ export class RoomSession {
         if (!this.#closed) this.#listener.error(error);
       },
     });
+  }
+
+  /** The server's ICE servers (its TURN credentials, say) first, then the element's own. */
+  #useIceServers(servers: IceServer[]): void {
+    const own = this.#options.configuration.iceServers ?? [];
+    this.#configuration = { ...this.#options.configuration, iceServers: [...servers, ...own] };
   }
 
   /** The peer connections, by remote peer id (for stats and tests). */

@@ -29,6 +29,25 @@ export const styles = css`
     background: var(--rtc-call-video-background, #101418);
     border-radius: var(--rtc-call-radius, 8px);
   }
+  .remote {
+    position: relative;
+  }
+  .remote video {
+    display: block;
+  }
+  [part='remote-name'] {
+    position: absolute;
+    left: 8px;
+    bottom: 8px;
+    max-width: calc(100% - 16px);
+    overflow: hidden;
+    text-overflow: ellipsis;
+    white-space: nowrap;
+    padding: 2px 8px;
+    border-radius: 4px;
+    background: rgb(0 0 0 / 60%);
+    color: #fff;
+  }
   [part='local-video'] {
     /* A mirror is what people expect of their own picture. */
     transform: scaleX(-1);

@@ -1,5 +1,5 @@
 import 'webrtc-adapter';
-import { LitElement, html } from 'lit';
+import { LitElement, html, nothing } from 'lit';
 import { property } from 'lit/decorators.js';
 // Lit re-sets object values on every render; `live` compares with the element's own srcObject, so
 // a status change does not reload the videos.
@@ -26,6 +26,7 @@ import { styles } from './rtc-call.styles.js';
  *
  * @csspart local-video - Your own camera preview (muted, mirrored).
  * @csspart remote-video - The other side's video.
+ * @csspart remote-name - The other side's display name, over their video (always shown as text).
  * @csspart status - The status line.
  * @csspart controls - The row of buttons.
  * @csspart start-button - Start: camera on, preview.
@@ -134,15 +135,20 @@ export class RtcCall extends LitElement {
     const state = this.state;
     const canStart = !isActive(state);
     const canCall = !isInCall(state) && state !== 'waiting' && state !== 'starting';
+    // Text, never markup: Lit escapes it (a name is whatever the other side typed).
+    const remoteName = this.#call.remoteStream && this.#call.remoteName?.trim();
     return html`
       <div class="videos">
-        <video
-          part="remote-video"
-          aria-label="Remote video"
-          autoplay
-          playsinline
-          .srcObject=${live(this.#call.remoteStream ?? null)}
-        ></video>
+        <div class="remote">
+          <video
+            part="remote-video"
+            aria-label="Remote video"
+            autoplay
+            playsinline
+            .srcObject=${live(this.#call.remoteStream ?? null)}
+          ></video>
+          ${remoteName ? html`<span part="remote-name">${remoteName}</span>` : nothing}
+        </div>
         <video
           part="local-video"
           aria-label="Your camera"

@@ -1,11 +1,19 @@
+import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
-import { ConfigError, USAGE, readConfig } from './config.js';
+import { createJoinToken, turnCredentials } from './auth.js';
+import { ConfigError, USAGE, readConfig, readTokenCommand } from './config.js';
 import { startServer } from './index.js';
 
 async function main(): Promise<number> {
   let config;
+  const args = process.argv.slice(2);
   try {
-    config = readConfig(process.argv.slice(2), process.env);
+    if (args[0] === 'token') {
+      const { secret, room, ttlSeconds, name } = readTokenCommand(args.slice(1), process.env);
+      console.log(createJoinToken(secret, { room, ttlSeconds, ...(name ? { name } : {}) }));
+      return 0;
+    }
+    config = readConfig(args, process.env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     console.error(`rtc-call-server: ${error.message}\n\n${USAGE}`);
@@ -15,15 +23,32 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
+  const { turn, tls } = config;
   const server = await startServer({
     port: config.port,
     host: config.host,
     capacity: config.roomCapacity,
     heartbeatMs: config.heartbeatMs,
     resumeGraceMs: config.resumeGraceMs,
+    allowedOrigins: config.allowedOrigins,
+    joinSecret: config.joinSecret,
+    ...(turn
+      ? { iceServers: (peerId) => [turnCredentials(turn.secret, turn.urls, peerId, { ttlSeconds: turn.ttlSeconds })] }
+      : {}),
+    ...(tls ? { tls: { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) } } : {}),
   });
   const signalUrl = server.url.replace(/^http/, 'ws') + 'signal';
   console.log(`rtc-call server: open ${server.url} (bundle ${server.url}rtc-call.js, signaling ${signalUrl})`);
+  // What is on, never the secrets themselves.
+  console.log(
+    `rtc-call server: ${
+      config.allowedOrigins
+        ? `origins allowed: ${config.allowedOrigins.join(', ')}`
+        : 'all origins allowed (set ALLOWED_ORIGINS to restrict)'
+    }; join tokens ${config.joinSecret ? 'required' : 'not required'}; TURN credentials ${
+      turn ? `for ${turn.urls.join(', ')}, valid ${turn.ttlSeconds} s` : 'off'
+    }`,
+  );
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {

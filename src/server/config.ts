@@ -1,3 +1,4 @@
+import { LIMITS } from '../protocol.js';
 import { parseArgs } from 'node:util';
 
 export interface ServerConfig {
@@ -8,6 +9,11 @@ export interface ServerConfig {
   heartbeatMs?: number;
   /** Only when set; otherwise the server's default (20000). */
   resumeGraceMs?: number;
+  /** Exact origins (`https://example.com`) allowed to open the signaling socket; unset: any. */
+  allowedOrigins?: string[];
+  joinSecret?: string;
+  turn?: { secret: string; urls: string[]; ttlSeconds: number };
+  tls?: { certFile: string; keyFile: string };
 }
 
 export class ConfigError extends Error {}
@@ -21,9 +27,17 @@ const OPTIONS = {
     env: 'RESUME_GRACE_MS',
     help: "hold a dropped peer's seat this long for it to resume (default 20000)",
   },
+  'allowed-origins': { env: 'ALLOWED_ORIGINS', help: 'comma list of origins allowed to connect (default: any)' },
+  'join-secret': { env: 'JOIN_SECRET', help: 'joining needs a token signed with this (see: token)' },
+  'turn-secret': { env: 'TURN_SECRET', help: "coturn's static-auth-secret: hand out TURN credentials" },
+  'turn-urls': { env: 'TURN_URLS', help: 'comma list of turn:/turns: URLs for those credentials' },
+  'turn-ttl': { env: 'TURN_TTL', help: 'seconds a TURN credential is valid (default 3600)' },
+  'tls-cert': { env: 'TLS_CERT', help: 'PEM certificate file: serve https and wss' },
+  'tls-key': { env: 'TLS_KEY', help: 'PEM private key file for TLS_CERT' },
 } as const;
 
 export const USAGE = `Usage: rtc-call-server [options]
+       rtc-call-server token --room ROOM [--ttl SECONDS] [--name NAME]
 
 Serves the demo at /, the bundle at /rtc-call.js and signaling at /signal, on one port.
 Each option can also be set by its environment variable.
@@ -31,7 +45,10 @@ Each option can also be set by its environment variable.
 ${Object.entries(OPTIONS)
   .map(([flag, { env, help }]) => `  --${flag.padEnd(16)} ${env.padEnd(16)} ${help}`)
   .join('\n')}
-  --help`;
+  --help
+
+token: prints a join token for ROOM signed with JOIN_SECRET (--join-secret), valid for
+--ttl seconds (default 3600); with --name, whoever joins with it is shown under NAME.`;
 
 function integer(name: string, text: string, min: number, max: number): number {
   const value = Number(text);
@@ -60,6 +77,13 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig
         'room-capacity': { type: 'string' },
         'heartbeat-ms': { type: 'string' },
         'resume-grace-ms': { type: 'string' },
+        'allowed-origins': { type: 'string' },
+        'join-secret': { type: 'string' },
+        'turn-secret': { type: 'string' },
+        'turn-urls': { type: 'string' },
+        'turn-ttl': { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -75,11 +99,92 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig
   };
   const heartbeat = pick('heartbeat-ms');
   const grace = pick('resume-grace-ms');
+  const origins = list(pick('allowed-origins'));
+  for (const origin of origins ?? []) {
+    if (!isOrigin(origin)) throw new ConfigError(`ALLOWED_ORIGINS: "${origin}" is not an origin like https://example.com`);
+  }
+  const joinSecret = pick('join-secret');
+  const turnSecret = pick('turn-secret');
+  const turnUrls = list(pick('turn-urls'));
+  if (Boolean(turnSecret) !== Boolean(turnUrls)) throw new ConfigError('TURN_SECRET and TURN_URLS go together');
+  for (const url of turnUrls ?? []) {
+    if (!/^turns?:[^\s]+$/.test(url)) throw new ConfigError(`TURN_URLS: "${url}" is not a turn: or turns: URL`);
+  }
+  const certFile = pick('tls-cert');
+  const keyFile = pick('tls-key');
+  if (Boolean(certFile) !== Boolean(keyFile)) throw new ConfigError('TLS_CERT and TLS_KEY go together');
   return {
     port: integer('PORT', pick('port') ?? '8080', 0, 65535),
     host: pick('host') ?? '127.0.0.1',
     roomCapacity: integer('ROOM_CAPACITY', pick('room-capacity') ?? '2', 1, 1000),
     ...(heartbeat === undefined ? {} : { heartbeatMs: heartbeatMs(heartbeat) }),
     ...(grace === undefined ? {} : { resumeGraceMs: integer('RESUME_GRACE_MS', grace, 0, 600_000) }),
+    ...(origins ? { allowedOrigins: origins } : {}),
+    ...(joinSecret ? { joinSecret } : {}),
+    ...(turnSecret && turnUrls
+      ? {
+          turn: {
+            secret: turnSecret,
+            urls: turnUrls,
+            ttlSeconds: integer('TURN_TTL', pick('turn-ttl') ?? '3600', 60, 7 * 24 * 3600),
+          },
+        }
+      : {}),
+    ...(certFile && keyFile ? { tls: { certFile, keyFile } } : {}),
+  };
+}
+
+/** `a, b,,c` → `['a', 'b', 'c']`; nothing → undefined. */
+function list(text: string | undefined): string[] | undefined {
+  const items = text
+    ?.split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+  return items?.length ? items : undefined;
+}
+
+function isOrigin(text: string): boolean {
+  try {
+    return new URL(text).origin === text;
+  } catch {
+    return false;
+  }
+}
+
+export interface TokenCommand {
+  room: string;
+  ttlSeconds: number;
+  name?: string;
+  secret: string;
+}
+
+/** `token --room R [--ttl S] [--name N]`, with the secret from `--join-secret` or JOIN_SECRET. */
+export function readTokenCommand(argv: string[], env: NodeJS.ProcessEnv): TokenCommand {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        room: { type: 'string' },
+        ttl: { type: 'string' },
+        name: { type: 'string' },
+        'join-secret': { type: 'string' },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    throw new ConfigError(error instanceof Error ? error.message : String(error));
+  }
+  const room = values['room'];
+  if (typeof room !== 'string' || !room) throw new ConfigError('token: --room is required');
+  if (room.length > LIMITS.room) throw new ConfigError(`token: a room name has at most ${LIMITS.room} characters`);
+  const secret = (values['join-secret'] as string | undefined) || env['JOIN_SECRET'];
+  if (!secret) throw new ConfigError('token: set JOIN_SECRET (or --join-secret) to the server\'s secret');
+  const name = values['name'];
+  return {
+    room,
+    ttlSeconds: integer('--ttl', (values['ttl'] as string | undefined) ?? '3600', 1, 366 * 24 * 3600),
+    secret,
+    ...(typeof name === 'string' && name ? { name } : {}),
   };
 }

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { LIMITS, parseClientMessage, type IceServer, type ServerErrorCode, type ServerMessage } from '../protocol.js';
+import { TOKEN_REFUSALS, verifyJoinToken } from './auth.js';
 import { TokenBucket, checkRateLimit, type RateLimit } from './rate-limit.js';
 import { ReplayBuffer } from './replay.js';
 import { Rooms, type Member } from './rooms.js';
@@ -9,8 +10,13 @@ import { Rooms, type Member } from './rooms.js';
 export interface SignalingOptions {
   /** Peers per room (default 2). */
   capacity?: number;
-  /** ICE servers handed to each peer when it joins. */
+  /** ICE servers handed to each peer when it joins and again when it resumes (fresh TURN credentials). */
   iceServers?: (peerId: string) => IceServer[];
+  /**
+   * When set, a fresh join needs a token for its room signed with this secret (auth.ts), else
+   * `unauthorized`. A resume needs only the seat's own secret, so an expired token keeps its seat.
+   */
+  joinSecret?: string;
   log?: (line: string) => void;
   /**
    * How often each socket is pinged, in ms (default 4000; 0: never). A socket that has not
@@ -180,7 +186,13 @@ export class SignalingServer {
             if (member && seat) this.#leave(id);
             if (!member) previous = this.rooms.get(id) ? undefined : id;
           }
-          const name = message.name ?? '';
+          // Before the room is looked at, so a refused client learns nothing about it.
+          let name = message.name ?? '';
+          if (this.#options.joinSecret) {
+            const check = verifyJoinToken(this.#options.joinSecret, message.token, message.room);
+            if (!check.ok) return this.#error(socket, 'unauthorized', TOKEN_REFUSALS[check.reason]);
+            name = check.claims.name ?? name;
+          }
           const result = this.rooms.join(message.room, name, previous);
           if (!result.ok) return this.#error(socket, 'room-full', `room is full (${this.rooms.capacity} peers)`);
           const { member, peers } = result;
@@ -258,7 +270,12 @@ export class SignalingServer {
     // Set first: the old socket's 'close' then finds the seat taken and does nothing.
     seat.socket = socket;
     old?.terminate();
-    this.#send(socket, { type: 'resumed', id, received: seat.received });
+    this.#send(socket, {
+      type: 'resumed',
+      id,
+      received: seat.received,
+      iceServers: this.#options.iceServers?.(id) ?? [],
+    });
     for (const text of missed) this.#sendText(socket, text);
   }
 

@@ -27,6 +27,8 @@ export interface SignalingListener {
   peerJoined(peer: RemotePeer): void;
   peerLeft(peer: PeerInfo): void;
   signal(from: string, data: SignalData): void;
+  /** Fresh ICE servers from the server (its TURN credentials expire), e.g. after a resume. */
+  iceServers(servers: IceServer[]): void;
   /** The channel to the server was lost and is being re-established, or is back. */
   connection(status: 'reconnecting' | 'connected'): void;
   error(error: RtcCallError): void;

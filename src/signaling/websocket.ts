@@ -197,6 +197,7 @@ export class WebSocketSignaling implements Signaling {
       }
       case 'resumed':
         this.#confirm(message.received);
+        if (message.iceServers.length > 0) listener.iceServers(message.iceServers);
         // What the server never got, again, in order.
         for (const { message: unsent } of this.#outbox) this.#send(unsent);
         this.#reconnected();

@@ -291,12 +291,19 @@ async function stunAnswered(port, timeout) {
 }
 
 /**
- * Starts coturn on 127.0.0.1 with a free port, the static user `u:p` in realm `rtc-call.test`,
+ * Starts coturn on 127.0.0.1 with a free port, the static user `u:p` in realm `rtc-call.test`
+ * (or, with `authSecret`, coturn's `use-auth-secret` credentials: what TURN_SECRET issues),
  * UDP and TCP only (no TLS/DTLS, no CLI), loopback peers allowed; resolves once it answers a STUN
  * request. Fails, saying how to install it, when coturn is missing. `stop()` kills it (SIGCONT
  * first, in case a test left it stopped) and resolves when it exited; it may be called again.
  */
-export async function startCoturn({ user = 'u', password = 'p', realm = 'rtc-call.test', binary = TURN_BINARY } = {}) {
+export async function startCoturn({
+  user = 'u',
+  password = 'p',
+  realm = 'rtc-call.test',
+  authSecret,
+  binary = TURN_BINARY,
+} = {}) {
   if (!existsSync(binary)) {
     throw new Error(`coturn is not installed (${binary} is missing): apt-get install -y coturn`);
   }
@@ -313,8 +320,11 @@ export async function startCoturn({ user = 'u', password = 'p', realm = 'rtc-cal
       '--no-cli',
       '--no-tls',
       '--no-dtls',
-      '--lt-cred-mech',
-      `--user=${user}:${password}`,
+      // Either coturn's REST-API credentials (use-auth-secret: the username is `expiry:id`, the
+      // password an HMAC of it) or one fixed long-term user.
+      ...(authSecret
+        ? ['--use-auth-secret', `--static-auth-secret=${authSecret}`]
+        : ['--lt-cred-mech', `--user=${user}:${password}`]),
       `--realm=${realm}`,
       '--log-file=stdout',
       '--simple-log',
@@ -352,7 +362,9 @@ export async function startCoturn({ user = 'u', password = 'p', realm = 'rtc-cal
     port,
     pid: child.pid,
     child,
-    /** The `ice-servers` entry for this relay (UDP). */
+    /** The relay's URL (UDP), e.g. for TURN_URLS. */
+    url: `turn:127.0.0.1:${port}?transport=udp`,
+    /** The `ice-servers` entry for this relay (UDP) with the static user (not with `authSecret`). */
     iceServer: { urls: `turn:127.0.0.1:${port}?transport=udp`, username: user, credential: password },
     output: () => output.join('\n'),
     /** SIGSTOP / SIGCONT: the relay freezes (allocations kept) and comes back. */
@@ -371,9 +383,10 @@ const escapeHtml = (text) =>
 
 /**
  * Attributes a page URL may add to the element (CONTRACT §2), each a query parameter of the same
- * name: `signaling-url` (e.g. a proxy in front of the server), `ice-servers`, `ice-transport-policy`.
+ * name: `signaling-url` (e.g. a proxy in front of the server), `ice-servers`, `ice-transport-policy`,
+ * `token`.
  */
-export const PAGE_ATTRIBUTES = ['signaling-url', 'ice-servers', 'ice-transport-policy'];
+export const PAGE_ATTRIBUTES = ['signaling-url', 'ice-servers', 'ice-transport-policy', 'token'];
 
 /**
  * The drop-in page of CONTRACT §1: one script tag, one element, no signaling-url unless
@@ -926,9 +939,12 @@ export class CallPage {
   }
 }
 
-/** The rtc-call server (child process) and a page server on another origin, stopped when the test ends. */
-export async function startServers(t) {
-  const server = await startRtcServer();
+/**
+ * The rtc-call server (child process; `serverOptions` as for startRtcServer) and a page server on
+ * another origin, stopped when the test ends.
+ */
+export async function startServers(t, serverOptions = {}) {
+  const server = await startRtcServer(serverOptions);
   t.after(() => server.stop().catch(() => {}));
   const pages = await startPageServer({ bundleUrl: server.bundleUrl });
   t.after(() => pages.close());
