@@ -30,7 +30,12 @@ function sign(secret: string, payload: string): Buffer {
 /** A token for `room`, valid `ttlSeconds` from `now` (Unix seconds). */
 export function createJoinToken(
   secret: string,
-  { room, ttlSeconds = 3600, name, now = nowSeconds() }: { room: string; ttlSeconds?: number; name?: string; now?: number },
+  {
+    room,
+    ttlSeconds = 3600,
+    name,
+    now = nowSeconds(),
+  }: { room: string; ttlSeconds?: number; name?: string; now?: number },
 ): string {
   if (!secret) throw new Error('a join token needs a secret');
   if (!room) throw new Error('a join token needs a room');

@@ -101,7 +101,8 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig
   const grace = pick('resume-grace-ms');
   const origins = list(pick('allowed-origins'));
   for (const origin of origins ?? []) {
-    if (!isOrigin(origin)) throw new ConfigError(`ALLOWED_ORIGINS: "${origin}" is not an origin like https://example.com`);
+    if (!isOrigin(origin))
+      throw new ConfigError(`ALLOWED_ORIGINS: "${origin}" is not an origin like https://example.com`);
   }
   const joinSecret = pick('join-secret');
   const turnSecret = pick('turn-secret');
@@ -179,7 +180,7 @@ export function readTokenCommand(argv: string[], env: NodeJS.ProcessEnv): TokenC
   if (typeof room !== 'string' || !room) throw new ConfigError('token: --room is required');
   if (room.length > LIMITS.room) throw new ConfigError(`token: a room name has at most ${LIMITS.room} characters`);
   const secret = (values['join-secret'] as string | undefined) || env['JOIN_SECRET'];
-  if (!secret) throw new ConfigError('token: set JOIN_SECRET (or --join-secret) to the server\'s secret');
+  if (!secret) throw new ConfigError("token: set JOIN_SECRET (or --join-secret) to the server's secret");
   const name = values['name'];
   return {
     room,

@@ -45,7 +45,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const signaling = new SignalingServer(options);
   let accepting = true;
   const handler = createRequestHandler(roots, () => accepting);
-  const http = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler) : createHttpServer(handler);
+  const http = options.tls
+    ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler)
+    : createHttpServer(handler);
   const allowed = options.allowedOrigins ? new Set(options.allowedOrigins) : undefined;
   http.on('upgrade', (request, socket, head) => {
     socket.on('error', () => socket.destroy());

@@ -38,7 +38,7 @@ describe('resume', () => {
     await a.expectQuiet();
 
     const { client, reply } = await resume(t, server, bJoined, seenBeforeDrop);
-    assert.deepEqual(reply, { type: 'resumed', id: bJoined.id, received: 0 });
+    assert.deepEqual(reply, { type: 'resumed', id: bJoined.id, received: 0, iceServers: [] });
     assert.deepEqual((await client.next('signal')).data, offer(2));
     assert.deepEqual((await client.next('signal')).data, offer(3));
     await client.expectQuiet();
