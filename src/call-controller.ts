@@ -3,13 +3,14 @@ import { canTransition, isActive, type CallState } from './call-state.js';
 import { readConstraints, readIceServers, readIceTransportPolicy, readSignalingUrl } from './config.js';
 import { RtcCallError, mediaError, toRtcCallError } from './errors.js';
 import { emit } from './events.js';
+import { InCall, type InCallHost } from './in-call.js';
 import type { PeerInfo } from './protocol.js';
 import { RoomSession, type RoomListener } from './room-session.js';
 import { createLoopbackPair } from './signaling/loopback.js';
 import { WebSocketSignaling } from './signaling/websocket.js';
 
 /** What the controller reads from its element: the attributes, as properties. */
-export interface CallHost extends ReactiveControllerHost, HTMLElement {
+export interface CallHost extends ReactiveControllerHost, InCallHost {
   room: string;
   signalingUrl: string | undefined;
   loopback: boolean;
@@ -41,10 +42,23 @@ export class CallController implements ReactiveController {
   /** Bumped on every release, so work that finishes after a hang-up knows it is stale. */
   #generation = 0;
 
+  /** Chat, files, mute, devices, screen share and quality, inside the call. */
+  readonly inCall: InCall;
+
   constructor(host: CallHost, scriptUrl: string) {
     this.#host = host;
     this.#scriptUrl = scriptUrl;
     host.addController(this);
+    this.inCall = new InCall(host, {
+      localStream: () => this.#localStream,
+      // The first session sends our media; the last receives the peer's (in loopback they differ).
+      connections: () => this.#connectionsOf(this.#sessions[0]),
+      receiving: () => this.#connectionsOf(this.#sessions.at(-1))[0],
+    });
+  }
+
+  #connectionsOf(session: RoomSession | undefined): RTCPeerConnection[] {
+    return session ? [...session.peers.values()].map((peer) => peer.connection) : [];
   }
 
   get state(): CallState {
@@ -183,6 +197,8 @@ export class CallController implements ReactiveController {
         throw new RtcCallError('media-denied', 'The call was ended before the camera started.');
       }
       this.#localStream = stream;
+      this.inCall.applyMediaState();
+      void this.inCall.refreshDevices().catch(() => {});
       this.#setState('ready');
       emit(this.#host, 'rtc-call-local-stream', { stream });
       return stream;
@@ -202,6 +218,7 @@ export class CallController implements ReactiveController {
       peerLeft() {},
       remoteStream() {},
       peerStatus() {},
+      channel() {},
       signaling() {},
       error: (error) => this.#fail(error),
     };
@@ -227,6 +244,7 @@ export class CallController implements ReactiveController {
       },
       peerLeft: (peer) => {
         this.#names.delete(peer.id);
+        this.inCall.detach(peer.id);
         emit(this.#host, 'rtc-call-peer-left', { peerId: peer.id, name: peer.name });
         if (peer.id === this.#remotePeerId) {
           this.#remoteStream = undefined;
@@ -251,6 +269,7 @@ export class CallController implements ReactiveController {
           );
         } else this.#setState(status);
       },
+      channel: (peerId, channel, connection) => this.inCall.attach(peerId, channel, connection),
       signaling: (status) => {
         // The call itself is peer to peer and carries on; only the status line says so.
         this.#setState(this.#state, status === 'reconnecting' ? 'Signaling connection lost — reconnecting…' : '');
@@ -270,6 +289,7 @@ export class CallController implements ReactiveController {
   #release(): void {
     this.#generation++;
     this.#cancelJoin?.();
+    this.inCall.release();
     for (const session of this.#sessions) session.close();
     this.#sessions = [];
     if (this.#localStream) stopTracks(this.#localStream);
@@ -293,6 +313,9 @@ export class CallController implements ReactiveController {
     this.#state = next;
     this.#status = status;
     if (next !== 'failed') this.#error = undefined;
+    // Numbers while there is a path: through a reconnect, they show it is gone.
+    if (next === 'connected') this.inCall.startStats();
+    else if (next !== 'reconnecting') this.inCall.stopStats();
     this.#host.requestUpdate();
     emit(this.#host, 'rtc-call-state-change', { state: next, previous });
   }

@@ -1,5 +1,7 @@
 import type { CallState } from './call-state.js';
+import type { FileProgress } from './data-channel.js';
 import type { RtcCallErrorCode } from './errors.js';
+import type { CallStats } from './stats.js';
 
 export interface StateChangeDetail {
   state: CallState;
@@ -21,6 +23,23 @@ export interface ErrorDetail {
   message: string;
 }
 
+export interface MessageDetail {
+  /** A string, or the JSON value the peer sent. */
+  data: unknown;
+  peerId: string;
+}
+export type FileProgressDetail = FileProgress;
+export interface FileDetail {
+  file: File;
+  peerId: string;
+}
+export interface PeerMediaDetail {
+  peerId: string;
+  audio: boolean;
+  video: boolean;
+}
+export type StatsDetail = CallStats;
+
 /** Every event rtc-call dispatches, by name, with its `detail`. */
 export interface RtcCallEventDetails {
   'rtc-call-state-change': StateChangeDetail;
@@ -29,6 +48,11 @@ export interface RtcCallEventDetails {
   'rtc-call-peer-joined': PeerDetail;
   'rtc-call-peer-left': PeerDetail;
   'rtc-call-error': ErrorDetail;
+  'rtc-call-message': MessageDetail;
+  'rtc-call-file-progress': FileProgressDetail;
+  'rtc-call-file': FileDetail;
+  'rtc-call-peer-media': PeerMediaDetail;
+  'rtc-call-stats': StatsDetail;
 }
 
 export type RtcCallEventName = keyof RtcCallEventDetails;
@@ -46,5 +70,10 @@ declare global {
     'rtc-call-peer-joined': CustomEvent<PeerDetail>;
     'rtc-call-peer-left': CustomEvent<PeerDetail>;
     'rtc-call-error': CustomEvent<ErrorDetail>;
+    'rtc-call-message': CustomEvent<MessageDetail>;
+    'rtc-call-file-progress': CustomEvent<FileProgressDetail>;
+    'rtc-call-file': CustomEvent<FileDetail>;
+    'rtc-call-peer-media': CustomEvent<PeerMediaDetail>;
+    'rtc-call-stats': CustomEvent<StatsDetail>;
   }
 }

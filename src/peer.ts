@@ -27,6 +27,8 @@ export interface PeerCallbacks {
   /** A remote stream started (once per stream). */
   stream(stream: MediaStream): void;
   status(status: PeerStatus): void;
+  /** The call's data channel: made by the polite side (which offers first), announced to the other. */
+  channel(channel: RTCDataChannel): void;
   /** Negotiation broke in a way perfect negotiation cannot absorb. */
   error(error: unknown): void;
 }
@@ -86,6 +88,8 @@ export class Peer {
       this.#streams.add(stream.id);
       this.#callbacks.stream(stream);
     };
+    if (polite) callbacks.channel(pc.createDataChannel('rtc-call'));
+    else pc.ondatachannel = ({ channel }) => callbacks.channel(channel);
     // Nothing reports a negotiation that never got going (no offer arrived, no candidate found).
     this.#recoveryTimer = setTimeout(() => this.#restart(), recovery.connectTimeoutMs);
     pc.onconnectionstatechange = () => {

@@ -10,6 +10,8 @@ export interface RoomListener {
   peerLeft(peer: PeerInfo): void;
   remoteStream(peerId: string, stream: MediaStream): void;
   peerStatus(peerId: string, status: PeerStatus): void;
+  /** The data channel to that peer (it may not be open yet). */
+  channel(peerId: string, channel: RTCDataChannel, connection: RTCPeerConnection): void;
   /** The signaling channel dropped and is coming back (calls carry on meanwhile), or is back. */
   signaling(status: 'reconnecting' | 'connected'): void;
   error(error: RtcCallError): void;
@@ -131,6 +133,7 @@ export class RoomSession {
       signal: (data) => this.#signaling.signal(info.id, data),
       stream: (stream) => this.#listener.remoteStream(info.id, stream),
       status: (status) => this.#listener.peerStatus(info.id, status),
+      channel: (channel) => queueMicrotask(() => this.#listener.channel(info.id, channel, peer.connection)),
       error: (cause) =>
         this.#listener.error(
           new RtcCallError('protocol', `Negotiation with the peer failed: ${describe(cause)}`, { cause }),

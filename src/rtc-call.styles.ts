@@ -48,6 +48,57 @@ export const styles = css`
     background: rgb(0 0 0 / 60%);
     color: #fff;
   }
+  [part='remote-media'] {
+    position: absolute;
+    top: 8px;
+    left: 8px;
+    padding: 2px 8px;
+    border-radius: 4px;
+    background: rgb(0 0 0 / 60%);
+    color: #fff;
+  }
+  [part~='quality'] {
+    font-size: 0.9em;
+    opacity: 0.8;
+  }
+  [part~='quality'][data-quality='poor'] {
+    color: var(--rtc-call-error-color, #b3261e);
+    opacity: 1;
+  }
+  select {
+    font: inherit;
+    min-height: var(--rtc-call-control-size, 40px);
+    border-radius: var(--rtc-call-radius, 8px);
+    max-width: 12em;
+  }
+  [part='chat'] {
+    margin-top: var(--rtc-call-gap, 8px);
+  }
+  [part='chat-log'] {
+    list-style: none;
+    margin: 0 0 var(--rtc-call-gap, 8px);
+    padding: 8px;
+    max-height: 12em;
+    overflow-y: auto;
+    border: 1px solid #c4ccd4;
+    border-radius: var(--rtc-call-radius, 8px);
+    overflow-wrap: anywhere;
+  }
+  [part='chat'] form {
+    display: flex;
+    gap: var(--rtc-call-gap, 8px);
+  }
+  [part='chat-input'] {
+    flex: 1;
+    font: inherit;
+    min-height: var(--rtc-call-control-size, 40px);
+    padding: 0 8px;
+    border: 1px solid #8a949e;
+    border-radius: var(--rtc-call-radius, 8px);
+  }
+  .who {
+    font-weight: 600;
+  }
   [part='local-video'] {
     /* A mirror is what people expect of their own picture. */
     transform: scaleX(-1);

@@ -384,9 +384,9 @@ const escapeHtml = (text) =>
 /**
  * Attributes a page URL may add to the element (CONTRACT §2), each a query parameter of the same
  * name: `signaling-url` (e.g. a proxy in front of the server), `ice-servers`, `ice-transport-policy`,
- * `token`.
+ * `token`, `chat`.
  */
-export const PAGE_ATTRIBUTES = ['signaling-url', 'ice-servers', 'ice-transport-policy', 'token'];
+export const PAGE_ATTRIBUTES = ['signaling-url', 'ice-servers', 'ice-transport-policy', 'token', 'chat'];
 
 /**
  * The drop-in page of CONTRACT §1: one script tag, one element, no signaling-url unless
