@@ -6,6 +6,7 @@ import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
+import { startServer } from '../lib/server/index.js';
 import { CHROMIUM_ARGS, findChromium } from '../scripts/browsers.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -71,6 +72,61 @@ async function loopbackSetup(origin) {
   };
 }
 
+/**
+ * One big file between two browsers through the real server: throughput (send call → the
+ * receiver has the File) and the sender's JS heap while it sends, sampled over CDP, against its
+ * heap before: the file must stream, not be read whole.
+ */
+async function fileTransfer() {
+  const mib = quick ? 16 : 128;
+  const server = await startServer({ port: 0, roots: { demo: join(root, 'bench/pages'), dist: join(root, 'dist') } });
+  const browsers = await Promise.all(
+    [0, 1].map(() => chromium.launch({ executablePath: findChromium(), headless: true, args: CHROMIUM_ARGS })),
+  );
+  try {
+    const room = `bench-${Date.now()}`;
+    const [sender, receiver] = await Promise.all(browsers.map((browser) => browser.newPage()));
+    for (const page of [sender, receiver]) await page.goto(`${server.url}file-transfer.html?room=${room}`);
+    await sender.evaluate(() => window.join());
+    await receiver.evaluate(() => window.join());
+    await Promise.all([sender, receiver].map((page) => page.evaluate(() => window.ready())));
+    const cdp = await sender.context().newCDPSession(sender);
+    await cdp.send('Performance.enable');
+    const heap = async () => {
+      const { metrics } = await cdp.send('Performance.getMetrics');
+      return metrics.find((m) => m.name === 'JSHeapUsedSize').value;
+    };
+    await cdp.send('HeapProfiler.collectGarbage');
+    const before = await heap();
+    let peak = before;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        peak = Math.max(peak, await heap());
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
+    const arrived = receiver.evaluate(() => window.expect());
+    const t0 = Date.now();
+    await sender.evaluate((size) => window.send(size), mib);
+    const size = await arrived;
+    const seconds = (Date.now() - t0) / 1000;
+    sampling = false;
+    await sampler;
+    return {
+      mib,
+      bytes: size,
+      seconds: round(seconds, 2),
+      mbPerSecond: round(size / 1e6 / seconds),
+      senderHeapBeforeMB: round(before / 1e6),
+      senderHeapPeakMB: round(peak / 1e6),
+    };
+  } finally {
+    await Promise.all(browsers.map((browser) => browser.close()));
+    await server.close();
+  }
+}
+
 function bundleSize() {
   const code = readFileSync(join(root, 'dist/rtc-call.js'));
   return { minBytes: code.length, gzipBytes: gzipSync(code, { level: 9 }).length, goalGzipBytes: 25 * 1024 };
@@ -83,9 +139,10 @@ try {
     quick,
     bundle: bundleSize(),
     loopbackSetup: await loopbackSetup(origin),
+    fileTransfer: await fileTransfer(),
   };
   writeFileSync(join(root, 'bench/results.json'), JSON.stringify(results, null, 2) + '\n');
-  const { bundle, loopbackSetup: loop } = results;
+  const { bundle, loopbackSetup: loop, fileTransfer: file } = results;
   const kb = (bytes) => (bytes / 1024).toFixed(1);
   const verdict = (ok) => (ok ? 'met' : 'not met');
   const markdown = `# Benchmark results
@@ -105,6 +162,12 @@ Measured ${results.date}${quick ? ' (quick mode: too few runs to trust)' : ''} o
 | \`<rtc-call loopback>\` | ${loop.oursMs} ms | |
 | floor: two bare RTCPeerConnections | ${loop.floorMs} ms | |
 | ratio (median of ${loop.runs} pairwise ratios) | ${loop.ratio}× | goal ≤ ${loop.goal}×: ${verdict(loop.ratio <= loop.goal)} |
+
+## File transfer between two browsers (one run)
+
+| file | time | throughput | sender's JS heap before → peak |
+|---|---|---|---|
+| ${file.mib} MiB | ${file.seconds} s | ${file.mbPerSecond} MB/s | ${file.senderHeapBeforeMB} → ${file.senderHeapPeakMB} MB |
 `;
   writeFileSync(join(root, 'bench/RESULTS.md'), markdown);
   console.log(markdown);
