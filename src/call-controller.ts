@@ -2,6 +2,7 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { canTransition, isActive, type CallState } from './call-state.js';
 import { readConstraints, readIceServers, readIceTransportPolicy, readSignalingUrl } from './config.js';
 import { RtcCallError, mediaError, toRtcCallError } from './errors.js';
+import { PeerChannel } from './data-channel.js';
 import { emit } from './events.js';
 import { InCall, type InCallHost } from './in-call.js';
 import type { PeerInfo } from './protocol.js';
@@ -218,7 +219,21 @@ export class CallController implements ReactiveController {
       peerLeft() {},
       remoteStream() {},
       peerStatus() {},
-      channel() {},
+      // The other end of the self-test sends back what it gets, so chat and files test themselves.
+      channel(_peerId, channel, connection) {
+        const echo: PeerChannel = new PeerChannel(
+          channel,
+          {
+            open() {},
+            message: (data) => echo.send(data),
+            media() {},
+            fileProgress() {},
+            file: (file) => void echo.sendFile(file).catch(() => {}),
+            error() {},
+          },
+          () => connection.sctp?.maxMessageSize,
+        );
+      },
       signaling() {},
       error: (error) => this.#fail(error),
     };

@@ -107,3 +107,49 @@ describe('<rtc-call loopback>', () => {
     await el.hangup();
   });
 });
+
+describe('<rtc-call loopback> data channel', () => {
+  it('send() before the call connects throws not-connected, fires rtc-call-error, and leaves the state alone', async () => {
+    const el = await loopbackCall();
+    const error = nextEvent(el, 'rtc-call-error');
+    let thrown: unknown;
+    try {
+      el.send('too early');
+    } catch (caught) {
+      thrown = caught;
+    }
+    expect((thrown as { code?: string }).code).to.equal('not-connected');
+    expect((await error).detail.code).to.equal('not-connected');
+    expect(el.state).to.equal('idle');
+  });
+
+  it('opens with the call: what you send comes back from the other end, text, JSON and a file', async () => {
+    const el = await loopbackCall();
+    await el.call();
+    await untilState(el, 'connected');
+    const messages: unknown[] = [];
+    el.addEventListener('rtc-call-message', ({ detail }) => messages.push(detail.data));
+    const deadline = Date.now() + 10000;
+    // The channel opens a moment after the media connects.
+    for (;;) {
+      try {
+        el.send('héllo 👋');
+        break;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+    el.send({ list: [1, 'two'], ok: true });
+    const bytes = new Uint8Array(300_000);
+    for (let i = 0; i < bytes.length; i += 65536) crypto.getRandomValues(bytes.subarray(i, i + 65536));
+    const received = nextEvent(el, 'rtc-call-file');
+    await el.sendFile(new File([bytes], 'echo.bin', { type: 'application/octet-stream' }));
+    const { file } = (await received).detail;
+    expect(file.name).to.equal('echo.bin');
+    expect(file.type).to.equal('application/octet-stream');
+    expect(new Uint8Array(await file.arrayBuffer())).to.deep.equal(bytes);
+    expect(messages).to.deep.equal(['héllo 👋', { list: [1, 'two'], ok: true }]);
+    await el.hangup();
+  });
+});
