@@ -103,8 +103,14 @@ export const styles = css`
     /* A mirror is what people expect of their own picture. */
     transform: scaleX(-1);
   }
-  [part='status'] {
+  .status-row {
+    display: flex;
+    flex-wrap: wrap;
+    justify-content: space-between;
+    gap: var(--rtc-call-gap, 8px);
     margin: var(--rtc-call-gap, 8px) 0;
+  }
+  [part='status'] {
     min-height: 1.4em;
   }
   :host([state='failed']) [part='status'] {

@@ -265,7 +265,10 @@ export class RtcCall extends LitElement {
           .srcObject=${live(this.#call.localStream ?? null)}
         ></video>
       </div>
-      <div part="status" role="status" aria-live="polite">${this.#call.status}${this.#renderQuality()}</div>
+      <div class="status-row">
+        <div part="status" role="status" aria-live="polite">${this.#call.status}</div>
+        ${this.#renderQuality()}
+      </div>
       <div part="controls" role="group" aria-label="Call controls">
         <button part="start-button" type="button" ?disabled=${!canStart} @click=${this.#onStart}>Start</button>
         <button part="call-button" type="button" ?disabled=${!canCall} @click=${this.#onCall}>Call</button>
@@ -304,7 +307,7 @@ export class RtcCall extends LitElement {
   #renderQuality() {
     const stats = this.#call.inCall.stats;
     if (!stats || this.state !== 'connected') return nothing;
-    return html` <span part="quality" data-quality=${stats.quality}
+    return html`<span part="quality" data-quality=${stats.quality}
       >${stats.quality === 'good' ? 'Good' : stats.quality === 'fair' ? 'Fair' : 'Poor'} connection · ${stats.rtt}
       ms${stats.candidateType === 'relay' ? ' · relayed' : ''}</span
     >`;
