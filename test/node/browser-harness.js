@@ -302,6 +302,7 @@ export async function startCoturn({
   password = 'p',
   realm = 'rtc-call.test',
   authSecret,
+  verbose = false,
   binary = TURN_BINARY,
 } = {}) {
   if (!existsSync(binary)) {
@@ -327,6 +328,8 @@ export async function startCoturn({
         : ['--lt-cred-mech', `--user=${user}:${password}`]),
       `--realm=${realm}`,
       '--log-file=stdout',
+      // Verbose: a line per allocation and refresh, with its user (the credential tests read them).
+      ...(verbose ? ['--verbose'] : []),
       '--simple-log',
       `--pidfile=${dir}/turnserver.pid`,
       `--userdb=${dir}/turndb`,
