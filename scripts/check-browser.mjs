@@ -1,4 +1,5 @@
 // First step of `npm test`: say in one line how to get a browser, rather than fail deep inside a runner.
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { findChromium, findFirefox } from './browsers.mjs';
 
@@ -16,5 +17,13 @@ if (!findFirefox()) {
 }
 if (!existsSync('/usr/bin/turnserver')) {
   console.error('npm test needs coturn for the relay tests: install it with `sudo apt-get install -y coturn`.');
+  process.exit(1);
+}
+try {
+  execFileSync('openssl', ['version'], { stdio: 'ignore' });
+} catch {
+  console.error(
+    'npm test needs openssl for the TLS test certificate: install it with `sudo apt-get install -y openssl`.',
+  );
   process.exit(1);
 }
