@@ -57,8 +57,9 @@ export function verifyJoinToken(
   const parts = token.length <= MAX_TOKEN_LENGTH ? token.split('.') : [];
   if (parts.length !== 2 || !parts[0] || !parts[1]) return { ok: false, reason: 'malformed' };
   const [payload, signature] = parts as [string, string];
-  const given = Buffer.from(signature, 'base64url');
-  const expected = sign(secret, payload);
+  // Compared as text: base64url decoding would overlook a changed last character (padding bits).
+  const given = Buffer.from(signature);
+  const expected = Buffer.from(sign(secret, payload).toString('base64url'));
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'forged' };
   let claims: unknown;
   try {

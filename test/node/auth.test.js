@@ -56,6 +56,22 @@ describe('join tokens', () => {
     }
   });
 
+  test('every single-character change anywhere in a token is refused', () => {
+    const token = createJoinToken(SECRET, { room: 'standup', ttlSeconds: 60, now: NOW });
+    for (let at = 0; at < token.length; at++) {
+      for (const replacement of ['A', 'B', 'g', '-', '_', '.']) {
+        if (token[at] === replacement) continue;
+        const changed = token.slice(0, at) + replacement + token.slice(at + 1);
+        assert.equal(verifyJoinToken(SECRET, changed, 'standup', NOW).ok, false, `position ${at} → ${replacement}`);
+      }
+    }
+    // The last character of a 32-byte signature carries 2 padding bits: a lenient base64 decoder
+    // reads it the same with its lowest bit flipped. The text must still differ.
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const flipped = alphabet[alphabet.indexOf(token.at(-1)) ^ 1];
+    assert.equal(verifyJoinToken(SECRET, token.slice(0, -1) + flipped, 'standup', NOW).ok, false);
+  });
+
   test('a payload that is signed but not ours in shape is malformed, not admitted', () => {
     const sign = (payload) => createHmac('sha256', SECRET).update(payload).digest('base64url');
     for (const claims of ['null', '"text"', '{"r":1,"e":9999999999}', '{"r":"standup","e":"later"}', 'not json']) {
