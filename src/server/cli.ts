@@ -6,6 +6,7 @@ import { startServer } from './index.js';
 
 async function main(): Promise<number> {
   let config;
+  let tls: { cert: Buffer; key: Buffer } | undefined;
   const args = process.argv.slice(2);
   try {
     if (args[0] === 'token') {
@@ -14,6 +15,9 @@ async function main(): Promise<number> {
       return 0;
     }
     config = readConfig(args, process.env);
+    if (config !== 'help' && config.tls) {
+      tls = { cert: readPem('TLS_CERT', config.tls.certFile), key: readPem('TLS_KEY', config.tls.keyFile) };
+    }
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     console.error(`rtc-call-server: ${error.message}\n\n${USAGE}`);
@@ -23,7 +27,7 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const { turn, tls } = config;
+  const { turn } = config;
   const server = await startServer({
     port: config.port,
     host: config.host,
@@ -35,7 +39,7 @@ async function main(): Promise<number> {
     ...(turn
       ? { iceServers: (peerId) => [turnCredentials(turn.secret, turn.urls, peerId, { ttlSeconds: turn.ttlSeconds })] }
       : {}),
-    ...(tls ? { tls: { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) } } : {}),
+    ...(tls ? { tls } : {}),
   });
   const signalUrl = server.url.replace(/^http/, 'ws') + 'signal';
   console.log(`rtc-call server: open ${server.url} (bundle ${server.url}rtc-call.js, signaling ${signalUrl})`);
@@ -67,6 +71,16 @@ async function main(): Promise<number> {
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   return -1;
+}
+
+function readPem(variable: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    throw new ConfigError(
+      `${variable}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+    );
+  }
 }
 
 main().then(

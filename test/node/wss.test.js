@@ -87,6 +87,18 @@ test('TLS_CERT without TLS_KEY is a config error (exit 2)', async () => {
   assert.match(stderr, /TLS_CERT and TLS_KEY go together/);
 });
 
+test('a certificate file that cannot be read is a config error (exit 2) naming it', async () => {
+  const child = spawn(process.execPath, [`${ROOT}bin/rtc-call-server.js`, '--port', '0'], {
+    env: { PATH: process.env.PATH, TLS_CERT: '/nonexistent/cert.pem', TLS_KEY: '/nonexistent/key.pem' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const [code] = await withTimeout(once(child, 'exit'), 10_000, 'exit');
+  assert.equal(code, 2);
+  assert.match(stderr, /TLS_CERT: cannot read \/nonexistent\/cert\.pem \(ENOENT\)/);
+});
+
 test('https and wss on one port; plain http gets no answer there', async (t) => {
   const tls = makeCertificate(t);
   const { server } = await startServers(t, { env: { TLS_CERT: tls.cert, TLS_KEY: tls.key } });
