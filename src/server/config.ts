@@ -1,5 +1,5 @@
 import { LIMITS } from '../protocol.js';
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 export interface ServerConfig {
   port: number;
@@ -65,32 +65,21 @@ function heartbeatMs(text: string): number {
   return value;
 }
 
-/** Flags win over environment variables, which win over defaults. */
-export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig | 'help' {
-  let values: Record<string, string | boolean | undefined>;
+/** `--flag value` options, strictly: an unknown flag is a ConfigError. */
+function flags(argv: string[], options: ParseArgsConfig['options']): Record<string, string | boolean | undefined> {
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        port: { type: 'string' },
-        host: { type: 'string' },
-        'room-capacity': { type: 'string' },
-        'heartbeat-ms': { type: 'string' },
-        'resume-grace-ms': { type: 'string' },
-        'allowed-origins': { type: 'string' },
-        'join-secret': { type: 'string' },
-        'turn-secret': { type: 'string' },
-        'turn-urls': { type: 'string' },
-        'turn-ttl': { type: 'string' },
-        'tls-cert': { type: 'string' },
-        'tls-key': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }));
+    return parseArgs({ args: argv, options, strict: true }).values as Record<string, string | boolean | undefined>;
   } catch (error) {
     throw new ConfigError(error instanceof Error ? error.message : String(error));
   }
+}
+
+/** Flags win over environment variables, which win over defaults. */
+export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig | 'help' {
+  const values = flags(argv, {
+    ...Object.fromEntries(Object.keys(OPTIONS).map((flag) => [flag, { type: 'string' as const }])),
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values['help']) return 'help';
   const pick = (flag: keyof typeof OPTIONS): string | undefined => {
     const value = values[flag];
@@ -161,21 +150,12 @@ export interface TokenCommand {
 
 /** `token --room R [--ttl S] [--name N]`, with the secret from `--join-secret` or JOIN_SECRET. */
 export function readTokenCommand(argv: string[], env: NodeJS.ProcessEnv): TokenCommand {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        room: { type: 'string' },
-        ttl: { type: 'string' },
-        name: { type: 'string' },
-        'join-secret': { type: 'string' },
-      },
-      strict: true,
-    }));
-  } catch (error) {
-    throw new ConfigError(error instanceof Error ? error.message : String(error));
-  }
+  const values = flags(argv, {
+    room: { type: 'string' },
+    ttl: { type: 'string' },
+    name: { type: 'string' },
+    'join-secret': { type: 'string' },
+  });
   const room = values['room'];
   if (typeof room !== 'string' || !room) throw new ConfigError('token: --room is required');
   if (room.length > LIMITS.room) throw new ConfigError(`token: a room name has at most ${LIMITS.room} characters`);
