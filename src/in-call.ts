@@ -125,6 +125,9 @@ export class InCall {
 
   async shareScreen(): Promise<void> {
     if (this.#screen) return;
+    if (this.#call.connections().length === 0) {
+      throw new RtcCallError('not-connected', 'Share the screen during a call — press Call first.');
+    }
     if (!navigator.mediaDevices?.getDisplayMedia) {
       throw new RtcCallError('media-not-found', 'This browser cannot share the screen.');
     }

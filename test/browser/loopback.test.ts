@@ -121,6 +121,13 @@ describe('<rtc-call loopback> data channel', () => {
     expect((thrown as { code?: string }).code).to.equal('not-connected');
     expect((await error).detail.code).to.equal('not-connected');
     expect(el.state).to.equal('idle');
+    // Nor can the screen be shared outside a call.
+    const rejected = await el.shareScreen().then(
+      () => 'shared',
+      (caught: { code?: string }) => caught.code,
+    );
+    expect(rejected).to.equal('not-connected');
+    expect(el.sharingScreen).to.equal(false);
   });
 
   it('opens with the call: what you send comes back from the other end, text, JSON and a file', async () => {
