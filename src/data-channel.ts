@@ -114,7 +114,7 @@ export class PeerChannel {
     };
     report(0);
     for (let offset = 0; offset < size;) {
-      if (this.#channel.bufferedAmount > HIGH_WATER - chunk) await this.#drained();
+      if (this.#channel.bufferedAmount > HIGH_WATER - chunk) await this.#drained(name, offset, size);
       // Read as we go: the file is never held in memory whole.
       const data = await file.slice(offset, offset + chunk).arrayBuffer();
       this.#assertOpen(name, offset, size);
@@ -125,13 +125,13 @@ export class PeerChannel {
   }
 
   /** Until the queue is below the low-water mark, or the channel closes (then it throws). */
-  #drained(): Promise<void> {
+  #drained(name: string, bytes: number, size: number): Promise<void> {
     return new Promise((resolve, reject) => {
       const done = () => {
         this.#channel.removeEventListener('bufferedamountlow', done);
         this.#channel.removeEventListener('close', done);
         if (this.open) resolve();
-        else reject(new RtcCallError('not-connected', 'The call ended during a file transfer.'));
+        else reject(cutOff(name, bytes, size));
       };
       this.#channel.addEventListener('bufferedamountlow', done);
       this.#channel.addEventListener('close', done);
@@ -145,12 +145,9 @@ export class PeerChannel {
 
   #assertOpen(name?: string, bytes = 0, size = 0): void {
     if (this.open) return;
-    throw new RtcCallError(
-      'not-connected',
-      name === undefined
-        ? 'Not connected to a peer yet — wait for the call to connect.'
-        : `The call ended before "${name}" was sent (${bytes} of ${size} bytes).`,
-    );
+    throw name === undefined
+      ? new RtcCallError('not-connected', 'Not connected to a peer yet — wait for the call to connect.')
+      : cutOff(name, bytes, size);
   }
 
   #receive(data: unknown): void {
@@ -228,4 +225,9 @@ export class PeerChannel {
       );
     }
   }
+}
+
+/** A transfer the call's end cut short, said with what was sent. */
+function cutOff(name: string, bytes: number, size: number): RtcCallError {
+  return new RtcCallError('not-connected', `The call ended before "${name}" was sent (${bytes} of ${size} bytes).`);
 }
