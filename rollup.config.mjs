@@ -2,13 +2,27 @@ import commonjs from '@rollup/plugin-commonjs';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import esbuild from 'rollup-plugin-esbuild';
 
-/** The single-file bundle for `<script type="module" src=".../rtc-call.js">`: element, Lit (production build) and webrtc-adapter. */
+/**
+ * `dist/rtc-call.js` for `<script type="module" src=".../rtc-call.js">`: the element, Lit
+ * (production build) and webrtc-adapter's common shims. Beside it, `dist/chunks/` holds what is
+ * fetched on demand: one browser's own adapter shims at load, the in-call features and the
+ * WebSocket client when the camera is asked for.
+ */
+const BUNDLED = /\/src\/rtc-call\.ts$|\/webrtc-adapter\/src\/js\/(common_shim|utils)\.js$|\/sdp\/sdp\.js$/;
+
 export default {
   input: 'src/rtc-call.ts',
+  // Lets the bundle export what its chunks import from it, instead of a re-exporting facade.
+  preserveEntrySignatures: 'allow-extension',
   output: {
-    file: 'dist/rtc-call.js',
+    dir: 'dist',
     format: 'es',
     sourcemap: true,
+    entryFileNames: 'rtc-call.js',
+    chunkFileNames: 'chunks/[name]-[hash].js',
+    // webrtc-adapter's common shims (and the sdp parser they use) serve every browser: in the
+    // bundle with the element, so a browser's own shims are one request.
+    manualChunks: (id) => (BUNDLED.test(id) ? 'rtc-call' : undefined),
   },
   plugins: [
     // No "development" export condition: Lit resolves to its production build.

@@ -1,14 +1,19 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { canTransition, isActive, type CallState } from './call-state.js';
 import { readConstraints, readIceServers, readIceTransportPolicy, readSignalingUrl } from './config.js';
-import { RtcCallError, mediaError, toRtcCallError } from './errors.js';
-import { PeerChannel } from './data-channel.js';
+import { adapterReady } from './adapter.js';
+import { RtcCallError, loadPart, mediaError, toRtcCallError } from './errors.js';
 import { emit } from './events.js';
-import { InCall, type InCallHost } from './in-call.js';
+import type { InCall, InCallHost } from './in-call.js';
 import type { PeerInfo } from './protocol.js';
 import { RoomSession, type RoomListener } from './room-session.js';
 import { createLoopbackPair } from './signaling/loopback.js';
-import { WebSocketSignaling } from './signaling/websocket.js';
+
+// What a call may never need is fetched when the camera is asked for, beside the bundle, not
+// with the page: the in-call features (data channel, files, devices, screen share, stats), and
+// the WebSocket client, which a loopback self-test does without. The camera prompt takes longer.
+const loadInCall = () => loadPart(() => import('./in-call.js'), 'the in-call features');
+const loadWebSocket = () => loadPart(() => import('./signaling/websocket.js'), 'the signaling client');
 
 /** What the controller reads from its element: the attributes, as properties. */
 export interface CallHost extends ReactiveControllerHost, InCallHost {
@@ -43,19 +48,24 @@ export class CallController implements ReactiveController {
   /** Bumped on every release, so work that finishes after a hang-up knows it is stale. */
   #generation = 0;
 
-  /** Chat, files, mute, devices, screen share and quality, inside the call. */
-  readonly inCall: InCall;
+  /** Chat, files, mute, devices, screen share and quality, inside the call: there once media starts. */
+  inCall: InCall | undefined;
 
   constructor(host: CallHost, scriptUrl: string) {
     this.#host = host;
     this.#scriptUrl = scriptUrl;
     host.addController(this);
-    this.inCall = new InCall(host, {
+  }
+
+  async #loadInCall(): Promise<InCall> {
+    const { InCall } = await loadInCall();
+    this.inCall ??= new InCall(this.#host, {
       localStream: () => this.#localStream,
       // The first session sends our media; the last receives the peer's (in loopback they differ).
       connections: () => this.#connectionsOf(this.#sessions[0]),
       receiving: () => this.#connectionsOf(this.#sessions.at(-1))[0],
     });
+    return this.inCall;
   }
 
   #connectionsOf(session: RoomSession | undefined): RTCPeerConnection[] {
@@ -135,6 +145,8 @@ export class CallController implements ReactiveController {
         this.#host.signalingUrl,
         this.#host.signalingUrl ? document.baseURI : this.#scriptUrl,
       );
+      const { WebSocketSignaling } = await loadWebSocket();
+      if (generation !== this.#generation) return;
       const signaling = new WebSocketSignaling(url, { room, name: this.#host.name, token: this.#host.token });
       await new Promise<void>((resolve, reject) => {
         // Hang-up or removal while joining settles the call quietly.
@@ -186,11 +198,24 @@ export class CallController implements ReactiveController {
         );
       }
       const constraints = readConstraints(this.#host.constraints);
+      const features = this.#loadInCall();
+      // Awaited below, once the camera is on; whatever fails first is the failure reported.
+      features.catch(() => {});
+      // Loaded now, so Call does not wait for it; a failure shows at Call.
+      if (!this.#host.loopback) loadWebSocket().catch(() => {});
+      await loadPart(() => adapterReady, "webrtc-adapter's shims for this browser");
       let stream: MediaStream;
       try {
         stream = await navigator.mediaDevices.getUserMedia(constraints);
       } catch (error) {
         throw mediaError(error);
+      }
+      let inCall: InCall;
+      try {
+        inCall = await features;
+      } catch (error) {
+        stopTracks(stream);
+        throw error;
       }
       if (generation !== this.#generation) {
         // Hung up (or removed) while the prompt was open.
@@ -198,8 +223,8 @@ export class CallController implements ReactiveController {
         throw new RtcCallError('media-denied', 'The call was ended before the camera started.');
       }
       this.#localStream = stream;
-      this.inCall.applyMediaState();
-      void this.inCall.refreshDevices().catch(() => {});
+      inCall.applyMediaState();
+      void inCall.refreshDevices().catch(() => {});
       this.#setState('ready');
       emit(this.#host, 'rtc-call-local-stream', { stream });
       return stream;
@@ -220,20 +245,7 @@ export class CallController implements ReactiveController {
       remoteStream() {},
       peerStatus() {},
       // The other end of the self-test sends back what it gets, so chat and files test themselves.
-      channel(_peerId, channel, connection) {
-        const echo: PeerChannel = new PeerChannel(
-          channel,
-          {
-            open() {},
-            message: (data) => echo.send(data),
-            media() {},
-            fileProgress() {},
-            file: (file) => void echo.sendFile(file).catch(() => {}),
-            error() {},
-          },
-          () => connection.sctp?.maxMessageSize,
-        );
-      },
+      channel: (_peerId, channel, connection) => this.inCall?.echo(channel, connection),
       signaling() {},
       error: (error) => this.#fail(error),
     };
@@ -259,7 +271,7 @@ export class CallController implements ReactiveController {
       },
       peerLeft: (peer) => {
         this.#names.delete(peer.id);
-        this.inCall.detach(peer.id);
+        this.inCall?.detach(peer.id);
         emit(this.#host, 'rtc-call-peer-left', { peerId: peer.id, name: peer.name });
         if (peer.id === this.#remotePeerId) {
           this.#remoteStream = undefined;
@@ -284,7 +296,7 @@ export class CallController implements ReactiveController {
           );
         } else this.#setState(status);
       },
-      channel: (peerId, channel, connection) => this.inCall.attach(peerId, channel, connection),
+      channel: (peerId, channel, connection) => this.inCall?.attach(peerId, channel, connection),
       signaling: (status) => {
         // The call itself is peer to peer and carries on; only the status line says so.
         this.#setState(this.#state, status === 'reconnecting' ? 'Signaling connection lost — reconnecting…' : '');
@@ -304,7 +316,7 @@ export class CallController implements ReactiveController {
   #release(): void {
     this.#generation++;
     this.#cancelJoin?.();
-    this.inCall.release();
+    this.inCall?.release();
     for (const session of this.#sessions) session.close();
     this.#sessions = [];
     if (this.#localStream) stopTracks(this.#localStream);
@@ -329,8 +341,8 @@ export class CallController implements ReactiveController {
     this.#status = status;
     if (next !== 'failed') this.#error = undefined;
     // Numbers while there is a path: through a reconnect, they show it is gone.
-    if (next === 'connected') this.inCall.startStats();
-    else if (next !== 'reconnecting') this.inCall.stopStats();
+    if (next === 'connected') this.inCall?.startStats();
+    else if (next !== 'reconnecting') this.inCall?.stopStats();
     this.#host.requestUpdate();
     emit(this.#host, 'rtc-call-state-change', { state: next, previous });
   }

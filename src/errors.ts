@@ -10,7 +10,8 @@ export type RtcCallErrorCode =
   | 'ice-failed'
   | 'bad-config'
   | 'protocol'
-  | 'not-connected';
+  | 'not-connected'
+  | 'load-failed';
 
 /** The one error type of rtc-call: a readable `message`, a stable `code`, the original `cause`. */
 export class RtcCallError extends Error {
@@ -62,4 +63,20 @@ export function mediaError(error: unknown): RtcCallError {
 export function toRtcCallError(error: unknown, fallback: RtcCallErrorCode = 'protocol'): RtcCallError {
   if (error instanceof RtcCallError) return error;
   return new RtcCallError(fallback, error instanceof Error ? error.message : String(error), { cause: error });
+}
+
+/**
+ * The parts of rtc-call fetched on demand (`chunks/` beside `rtc-call.js`), with a failure a
+ * person can act on: a site that copied only `rtc-call.js` gets told so.
+ */
+export async function loadPart<T>(load: () => Promise<T>, what: string): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    throw new RtcCallError(
+      'load-failed',
+      `Could not load ${what} — serve the chunks/ folder next to rtc-call.js. (${String(error)})`,
+      { cause: error },
+    );
+  }
 }

@@ -96,6 +96,22 @@ export class InCall {
     );
   }
 
+  /** The far end of the loopback self-test: it sends back what it gets, so chat and files test themselves. */
+  echo(channel: RTCDataChannel, connection: RTCPeerConnection): void {
+    const echo: PeerChannel = new PeerChannel(
+      channel,
+      {
+        open() {},
+        message: (data) => echo.send(data),
+        media() {},
+        fileProgress() {},
+        file: (file) => void echo.sendFile(file).catch(() => {}),
+        error() {},
+      },
+      () => connection.sctp?.maxMessageSize,
+    );
+  }
+
   /** The peer is gone (left, or the call ended). */
   detach(peerId?: string): void {
     if (peerId !== undefined && peerId !== this.#peerId) return;

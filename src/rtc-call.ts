@@ -1,4 +1,3 @@
-import 'webrtc-adapter';
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { property } from 'lit/decorators.js';
 // Lit re-sets object values on every render; `live` compares with the element's own srcObject, so
@@ -7,7 +6,7 @@ import { live } from 'lit/directives/live.js';
 import { CallController } from './call-controller.js';
 import { isActive, isInCall, type CallState } from './call-state.js';
 import { jsonAttribute } from './config.js';
-import { toRtcCallError, type RtcCallError } from './errors.js';
+import { RtcCallError, toRtcCallError } from './errors.js';
 import { emit } from './events.js';
 import { styles } from './rtc-call.styles.js';
 
@@ -141,47 +140,54 @@ export class RtcCall extends LitElement {
 
   /** Text or any JSON-serialisable value to the peer (`rtc-call-message` there). Throws `not-connected` before the call connects. */
   send(data: unknown): void {
-    this.#report(() => this.#call.inCall.send(data));
+    this.#report(() => this.#inCall().send(data));
   }
 
   /** A file to the peer, in chunks, with `rtc-call-file-progress`; resolves once all is sent. */
   sendFile(file: Blob): Promise<void> {
-    return this.#reportAsync(() => this.#call.inCall.sendFile(file));
+    return this.#reportAsync(async () => this.#inCall().sendFile(file));
   }
 
   /** Sends the screen instead of the camera (the browser asks which screen). */
   shareScreen(): Promise<void> {
-    return this.#reportAsync(() => this.#call.inCall.shareScreen());
+    return this.#reportAsync(async () => this.#inCall().shareScreen());
   }
 
   /** Back to the camera. */
   stopScreenShare(): Promise<void> {
-    return this.#call.inCall.stopScreenShare();
+    return this.#call.inCall?.stopScreenShare() ?? Promise.resolve();
   }
 
   /** Switches to this camera (a `deviceId` from `devices`) without renegotiating. */
   selectCamera(deviceId: string): Promise<void> {
-    return this.#reportAsync(() => this.#call.inCall.selectDevice('video', deviceId));
+    return this.#reportAsync(async () => this.#inCall().selectDevice('video', deviceId));
   }
 
   /** Switches to this microphone (a `deviceId` from `devices`) without renegotiating. */
   selectMicrophone(deviceId: string): Promise<void> {
-    return this.#reportAsync(() => this.#call.inCall.selectDevice('audio', deviceId));
+    return this.#reportAsync(async () => this.#inCall().selectDevice('audio', deviceId));
   }
 
   /** Cameras and microphones (named once the camera has been allowed). */
   get devices(): MediaDeviceInfo[] {
-    return this.#call.inCall.devices;
+    return this.#call.inCall?.devices ?? [];
   }
 
   /** Whether the screen is being shared. */
   get sharingScreen(): boolean {
-    return this.#call.inCall.sharingScreen;
+    return this.#call.inCall?.sharingScreen ?? false;
   }
 
   /** The latest call quality numbers (as in `rtc-call-stats`). */
   get stats() {
-    return this.#call.inCall.stats;
+    return this.#call.inCall?.stats;
+  }
+
+  /** The in-call features, which arrive with the camera: before that there is no call to act on. */
+  #inCall() {
+    const inCall = this.#call.inCall;
+    if (!inCall) throw new RtcCallError('not-connected', 'Not in a call yet — press Call first.');
+    return inCall;
   }
 
   /** Failures of in-call actions are dispatched too, but leave the call as it is. */
@@ -207,7 +213,7 @@ export class RtcCall extends LitElement {
     return failure;
   }
 
-  #onDeviceChange = () => void this.#call.inCall.refreshDevices().catch(() => {});
+  #onDeviceChange = () => void this.#call.inCall?.refreshDevices().catch(() => {});
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
@@ -215,7 +221,7 @@ export class RtcCall extends LitElement {
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('muted') || changed.has('cameraOff')) this.#call.inCall.applyMediaState();
+    if (changed.has('muted') || changed.has('cameraOff')) this.#call.inCall?.applyMediaState();
   }
 
   override attributeChangedCallback(name: string, old: string | null, value: string | null): void {
@@ -241,7 +247,7 @@ export class RtcCall extends LitElement {
     const state = this.state;
     const canStart = !isActive(state);
     const canCall = !isInCall(state) && state !== 'waiting' && state !== 'starting';
-    const inCall = this.#call.inCall;
+    const sharing = this.sharingScreen;
     // Text, never markup: Lit escapes it (a name is whatever the other side typed).
     const remoteName = this.#call.remoteStream && this.#call.remoteName?.trim();
     return html`
@@ -284,11 +290,11 @@ export class RtcCall extends LitElement {
         <button
           part="screen-button"
           type="button"
-          aria-pressed=${inCall.sharingScreen}
+          aria-pressed=${sharing}
           ?disabled=${!isInCall(state)}
           @click=${this.#onScreen}
         >
-          ${inCall.sharingScreen ? 'Stop sharing' : 'Share screen'}
+          ${sharing ? 'Stop sharing' : 'Share screen'}
         </button>
         ${this.#renderDevices('video', 'Camera', 'camera-select')}
         ${this.#renderDevices('audio', 'Microphone', 'mic-select')}
@@ -298,14 +304,15 @@ export class RtcCall extends LitElement {
   }
 
   #renderRemoteMedia() {
-    const { audio, video } = this.#call.inCall.remoteMedia;
-    if (!this.#call.remoteStream || (audio && video)) return nothing;
+    const media = this.#call.inCall?.remoteMedia;
+    if (!this.#call.remoteStream || !media || (media.audio && media.video)) return nothing;
+    const { audio, video } = media;
     const off = [audio ? '' : 'Muted', video ? '' : 'Camera off'].filter(Boolean).join(' · ');
     return html`<span part="remote-media">${off}</span>`;
   }
 
   #renderQuality() {
-    const stats = this.#call.inCall.stats;
+    const stats = this.stats;
     if (!stats || this.state !== 'connected') return nothing;
     return html`<span part="quality" data-quality=${stats.quality}
       >${stats.quality === 'good' ? 'Good' : stats.quality === 'fair' ? 'Fair' : 'Poor'} connection · ${stats.rtt}
@@ -315,6 +322,7 @@ export class RtcCall extends LitElement {
 
   #renderDevices(kind: 'audio' | 'video', label: string, part: string) {
     const inCall = this.#call.inCall;
+    if (!inCall) return nothing;
     const devices = inCall.devices.filter((d) => d.kind === (kind === 'video' ? 'videoinput' : 'audioinput'));
     if (devices.length < 2 || !this.#call.localStream) return nothing;
     const current = inCall.currentDevice(kind);
@@ -333,10 +341,10 @@ export class RtcCall extends LitElement {
   }
 
   #renderChat() {
-    const open = this.#call.inCall.channelOpen;
+    const open = this.#call.inCall?.channelOpen ?? false;
     return html`<section part="chat" aria-label="Chat">
       <ol part="chat-log" aria-live="polite">
-        ${this.#call.inCall.chat.map(
+        ${(this.#call.inCall?.chat ?? []).map(
           (line) =>
             html`<li class=${line.from}>
               <span class="who">${line.from === 'me' ? 'You' : 'Them'}:</span> ${line.text}

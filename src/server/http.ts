@@ -18,7 +18,7 @@ const TYPES: Record<string, string> = {
 export interface StaticRoots {
   /** Folder served at `/` (the demo). */
   demo: string;
-  /** Folder holding `rtc-call.js`, served at `/rtc-call.js`. */
+  /** Folder holding `rtc-call.js` and its `chunks/`, served at `/rtc-call.js` and `/chunks/`. */
   dist: string;
 }
 
@@ -43,9 +43,11 @@ export function createRequestHandler(roots: StaticRoots, healthy: () => boolean)
       response.end(ok ? 'ok\n' : 'shutting down\n');
       return;
     }
-    const bundle = url.pathname === '/rtc-call.js' || url.pathname === '/rtc-call.js.map';
+    // The bundle and the chunks it fetches on demand, beside it in `chunks/`.
+    const bundle =
+      url.pathname === '/rtc-call.js' || url.pathname === '/rtc-call.js.map' || url.pathname.startsWith('/chunks/');
     const file = bundle
-      ? join(roots.dist, url.pathname.slice(1))
+      ? inside(roots.dist, url.pathname)
       : inside(roots.demo, url.pathname === '/' ? '/index.html' : url.pathname);
     if (!file) {
       response.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { request } from 'node:http';
 import { createInterface } from 'node:readline';
@@ -284,6 +284,27 @@ describe('http', () => {
 
     const stale = await http(server, '/rtc-call.js', { headers: { 'if-none-match': '"stale"' } });
     assert.equal(stale.status, 200);
+  });
+
+  test('GET /chunks/* → 200, any origin, JavaScript: what the bundle fetches on demand', async (t) => {
+    const chunks = readdirSync(`${ROOT}dist/chunks`).filter((file) => file.endsWith('.js'));
+    assert.ok(chunks.length >= 4, `dist/chunks holds ${chunks.join(', ')}`);
+    const server = await setup(t);
+    for (const chunk of chunks) {
+      const res = await http(server, `/chunks/${chunk}`, { headers: { origin: 'https://elsewhere.example' } });
+      assert.equal(res.status, 200, chunk);
+      assert.equal(res.headers['access-control-allow-origin'], '*', chunk);
+      assert.match(res.headers['content-type'], /^text\/javascript\b/, chunk);
+    }
+    for (const path of [
+      '/chunks/missing.js',
+      '/chunks/..%2fchunks%2f..%2f..%2fpackage.json',
+      '/chunks/%2e%2e/%2e%2e/package.json',
+    ]) {
+      const res = await http(server, path);
+      assert.equal(res.status, 404, path);
+      assert.doesNotMatch(res.body, /"name"/, path);
+    }
   });
 
   test('GET / → 200 text/html (the demo)', async (t) => {
