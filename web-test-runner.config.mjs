@@ -30,6 +30,7 @@ function signalingServerPlugin() {
     },
     executeCommand({ command }) {
       if (command === 'signaling-url') return server.url.replace(/^http/, 'ws') + 'signal';
+      if (command === 'signaling-connections') return server.signaling.connectionCount;
       return undefined;
     },
   };

@@ -45,6 +45,8 @@ export class CallController implements ReactiveController {
   readonly #names = new Map<string, string>();
   #starting: Promise<MediaStream> | undefined;
   #cancelJoin: (() => void) | undefined;
+  /** The signaling socket, opened when the camera starts so that Call does not wait for it. */
+  #earlySocket: WebSocket | undefined;
   /** Bumped on every release, so work that finishes after a hang-up knows it is stale. */
   #generation = 0;
 
@@ -141,13 +143,16 @@ export class CallController implements ReactiveController {
       const room = this.#host.room.trim();
       if (!room)
         throw new RtcCallError('bad-config', 'The room attribute is empty — set room="…" to say which room to join.');
-      const url = readSignalingUrl(
-        this.#host.signalingUrl,
-        this.#host.signalingUrl ? document.baseURI : this.#scriptUrl,
-      );
+      const url = this.#signalingUrl();
       const { WebSocketSignaling } = await loadWebSocket();
       if (generation !== this.#generation) return;
-      const signaling = new WebSocketSignaling(url, { room, name: this.#host.name, token: this.#host.token });
+      const socket = this.#earlySocket;
+      this.#earlySocket = undefined;
+      const signaling = new WebSocketSignaling(
+        url,
+        { room, name: this.#host.name, token: this.#host.token },
+        { socket },
+      );
       await new Promise<void>((resolve, reject) => {
         // Hang-up or removal while joining settles the call quietly.
         this.#cancelJoin = resolve;
@@ -201,8 +206,9 @@ export class CallController implements ReactiveController {
       const features = this.#loadInCall();
       // Awaited below, once the camera is on; whatever fails first is the failure reported.
       features.catch(() => {});
-      // Loaded now, so Call does not wait for it; a failure shows at Call.
+      // Loaded now, and the socket opened, so Call does not wait for them; a failure shows at Call.
       if (!this.#host.loopback) loadWebSocket().catch(() => {});
+      if (!this.#host.loopback) this.#openEarly();
       await loadPart(() => adapterReady, "webrtc-adapter's shims for this browser");
       let stream: MediaStream;
       try {
@@ -232,6 +238,21 @@ export class CallController implements ReactiveController {
       const failure = toRtcCallError(error);
       if (generation === this.#generation) this.#fail(failure);
       throw failure;
+    }
+  }
+
+  #signalingUrl(): string {
+    return readSignalingUrl(this.#host.signalingUrl, this.#host.signalingUrl ? document.baseURI : this.#scriptUrl);
+  }
+
+  #openEarly(): void {
+    if (this.#earlySocket) return;
+    try {
+      this.#earlySocket = new WebSocket(this.#signalingUrl());
+      // Joining reports what went wrong with the server; an unused socket's error says nothing more.
+      this.#earlySocket.onerror = () => {};
+    } catch {
+      // A bad signaling-url is reported by call(), with the attribute named.
     }
   }
 
@@ -316,6 +337,8 @@ export class CallController implements ReactiveController {
   #release(): void {
     this.#generation++;
     this.#cancelJoin?.();
+    this.#earlySocket?.close(1000, 'unused');
+    this.#earlySocket = undefined;
     this.inCall?.release();
     for (const session of this.#sessions) session.close();
     this.#sessions = [];

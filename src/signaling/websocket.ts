@@ -17,6 +17,11 @@ export interface WebSocketSignalingOptions {
   pongTimeoutMs: number;
   /** Signals kept until the server confirms them, at most. */
   outboxLimit: number;
+  /**
+   * A socket to this URL opened ahead of `join()` (when the camera starts), so joining does not
+   * wait for the handshake; used for the first connection if it is still open or opening.
+   */
+  socket?: WebSocket | undefined;
 }
 
 export const DEFAULT_SIGNALING_OPTIONS: WebSocketSignalingOptions = {
@@ -81,22 +86,28 @@ export class WebSocketSignaling implements Signaling {
   }
 
   #open(): void {
+    const early = this.#options.socket;
+    this.#options.socket = undefined;
     let socket: WebSocket;
     try {
-      socket = new WebSocket(this.#url);
+      socket =
+        early && early.readyState <= WebSocket.OPEN && early.url === new URL(this.#url).href
+          ? early
+          : new WebSocket(this.#url);
     } catch (cause) {
       // A malformed URL throws synchronously (SyntaxError).
       this.#fail(new RtcCallError('bad-config', `The signaling-url "${this.#url}" is not a WebSocket URL.`, { cause }));
       return;
     }
     this.#socket = socket;
-    socket.onopen = () => {
+    const opened = () => {
       const { room, name, token } = this.#request;
       const resume = this.#seat ? { resume: { ...this.#seat, received: this.#received } } : {};
       this.#send({ type: 'join', room, name, ...(token ? { token } : {}), ...resume });
       this.#lastHeard = performance.now();
       this.#pingTimer = setInterval(() => this.#ping(), this.#options.pingIntervalMs);
     };
+    socket.onopen = opened;
     socket.onmessage = ({ data }) => {
       this.#lastHeard = performance.now();
       this.#receive(data);
@@ -107,6 +118,9 @@ export class WebSocketSignaling implements Signaling {
     // Every error is followed by `close`, which says what happened; Node's `ws` would throw an
     // error nobody listens to.
     socket.onerror = () => {};
+    if (early && early !== socket) early.close(1000, 'unused');
+    // An early socket may be open already: its `open` has passed.
+    if (socket.readyState === WebSocket.OPEN) opened();
   }
 
   /** The socket is gone: retry with backoff if we were in the room, else report it. */

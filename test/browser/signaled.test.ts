@@ -38,6 +38,24 @@ describe('<rtc-call room> through the signaling server', () => {
     await Promise.all([ada.hangup(), bob.hangup()]);
   });
 
+  it('Start opens the signaling socket, Call joins on it; Hang-up closes it', async () => {
+    const connections = () => executeServerCommand<number, undefined>('signaling-connections');
+    const until = async (count: number) => {
+      for (let i = 0; i < 100 && (await connections()) !== count; i++) await new Promise((r) => setTimeout(r, 50));
+      return connections();
+    };
+    const before = await connections();
+    const [ada] = await pair(uniqueRoom());
+    await ada.start();
+    // Open before Call, so joining does not wait for the handshake.
+    expect(await until(before + 1)).to.equal(before + 1);
+    await ada.call();
+    expect(ada.state).to.equal('waiting');
+    expect(await connections()).to.equal(before + 1);
+    await ada.hangup();
+    expect(await until(before)).to.equal(before);
+  });
+
   it('hang-up on one side sends the other back to waiting with rtc-call-peer-left', async () => {
     const [ada, bob] = await pair(uniqueRoom());
     await ada.call();
