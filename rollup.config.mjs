@@ -1,6 +1,25 @@
 import commonjs from '@rollup/plugin-commonjs';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
+import { transformSync } from 'esbuild';
 import esbuild from 'rollup-plugin-esbuild';
+
+/**
+ * esbuild keeps template literals as they are, so the element's css`…` would ship with its
+ * indentation and comments: minify its text as CSS (by esbuild too). Only `src/*.styles.ts`,
+ * whose css`` holds no `${…}`.
+ */
+function minifyStyles() {
+  return {
+    name: 'minify-styles',
+    transform(code, id) {
+      if (!id.endsWith('.styles.ts')) return null;
+      return code.replace(/\bcss`([^`$]*)`/g, (_, text) => {
+        const minified = transformSync(text, { loader: 'css', minify: true }).code.trim();
+        return `css\`${minified}\``;
+      });
+    },
+  };
+}
 
 /**
  * `dist/rtc-call.js` for `<script type="module" src=".../rtc-call.js">`: the element, Lit
@@ -28,6 +47,7 @@ export default {
     // No "development" export condition: Lit resolves to its production build.
     nodeResolve({ browser: true, exportConditions: ['browser', 'production'] }),
     commonjs(),
+    minifyStyles(),
     esbuild({ target: 'es2022', minify: true, legalComments: 'none', tsconfig: 'tsconfig.build.json' }),
   ],
 };

@@ -4,8 +4,8 @@ import { readConstraints, readIceServers, readIceTransportPolicy, readSignalingU
 import { adapterReady } from './adapter.js';
 import { RtcCallError, loadPart, mediaError, toRtcCallError } from './errors.js';
 import { emit } from './events.js';
-import type { InCall, InCallHost } from './in-call.js';
-import type { PeerInfo } from './protocol.js';
+import type { InCall, InCallHost, view } from './in-call.js';
+import { formatLabel, type LabelKey, type RtcCallLabels } from './labels.js';
 import { RoomSession, type RoomListener } from './room-session.js';
 import { createLoopbackPair } from './signaling/loopback.js';
 
@@ -27,6 +27,14 @@ export interface CallHost extends ReactiveControllerHost, InCallHost {
   token: string | undefined;
 }
 
+type InCallView = typeof view;
+
+/** A status line other than the state's own: a label, and what fills it in. */
+interface StatusLine {
+  key: LabelKey;
+  params?: Record<string, string>;
+}
+
 /**
  * Owns a call's lifecycle: camera, signaling, peer connections, and the one state they add
  * up to. The element renders what this holds; every change goes through `#setState`.
@@ -35,7 +43,7 @@ export class CallController implements ReactiveController {
   readonly #host: CallHost;
   readonly #scriptUrl: string;
   #state: CallState = 'idle';
-  #status = '';
+  #status: StatusLine | undefined;
   #error: RtcCallError | undefined;
   #localStream: MediaStream | undefined;
   #remoteStream: MediaStream | undefined;
@@ -52,6 +60,8 @@ export class CallController implements ReactiveController {
 
   /** Chat, files, mute, devices, screen share and quality, inside the call: there once media starts. */
   inCall: InCall | undefined;
+  /** How the element shows them, fetched with them. */
+  view: InCallView | undefined;
 
   constructor(host: CallHost, scriptUrl: string) {
     this.#host = host;
@@ -60,7 +70,8 @@ export class CallController implements ReactiveController {
   }
 
   async #loadInCall(): Promise<InCall> {
-    const { InCall } = await loadInCall();
+    const { InCall, view } = await loadInCall();
+    this.view = view;
     this.inCall ??= new InCall(this.#host, {
       localStream: () => this.#localStream,
       // The first session sends our media; the last receives the peer's (in loopback they differ).
@@ -77,9 +88,12 @@ export class CallController implements ReactiveController {
   get state(): CallState {
     return this.#state;
   }
-  /** The line the element shows: what is happening, or what went wrong and what to do. */
-  get status(): string {
-    return this.#status || statusFor(this.#state, this.#host);
+  /** The line the element shows, in the page's `labels`: what is happening, or what went wrong and what to do. */
+  statusText(labels: Partial<RtcCallLabels>): string {
+    if (this.#state === 'failed' && this.#error) return labels.errors?.[this.#error.code] ?? this.#error.message;
+    const { key, params = {} } = this.#status ?? { key: stateLabel(this.#state, this.#host.loopback) };
+    const name = params['name']?.trim() || formatLabel(labels, 'someone');
+    return formatLabel(labels, key, { room: this.#host.room, ...params, name });
   }
   get error(): RtcCallError | undefined {
     return this.#error;
@@ -288,7 +302,7 @@ export class CallController implements ReactiveController {
       peerJoined: (peer) => {
         this.#names.set(peer.id, peer.name);
         emit(this.#host, 'rtc-call-peer-joined', { peerId: peer.id, name: peer.name });
-        this.#setState('connecting', `${displayName(peer)} joined — connecting…`);
+        this.#setState('connecting', { key: 'peerJoined', params: { name: peer.name } });
       },
       peerLeft: (peer) => {
         this.#names.delete(peer.id);
@@ -298,7 +312,7 @@ export class CallController implements ReactiveController {
           this.#remoteStream = undefined;
           this.#remotePeerId = undefined;
         }
-        this.#setState('waiting', `${displayName(peer)} left. Waiting for someone to join “${this.#host.room}”…`);
+        this.#setState('waiting', { key: 'peerLeft', params: { name: peer.name } });
       },
       remoteStream: (peerId, stream) => {
         if (this.#remoteStream) return;
@@ -320,7 +334,7 @@ export class CallController implements ReactiveController {
       channel: (peerId, channel, connection) => this.inCall?.attach(peerId, channel, connection),
       signaling: (status) => {
         // The call itself is peer to peer and carries on; only the status line says so.
-        this.#setState(this.#state, status === 'reconnecting' ? 'Signaling connection lost — reconnecting…' : '');
+        this.#setState(this.#state, status === 'reconnecting' ? { key: 'signalingLost' } : undefined);
       },
       error: (error) => this.#fail(error),
     };
@@ -329,7 +343,7 @@ export class CallController implements ReactiveController {
   #fail(error: RtcCallError): void {
     this.#release();
     this.#error = error;
-    this.#setState('failed', error.message);
+    this.#setState('failed');
     emit(this.#host, 'rtc-call-error', { code: error.code, message: error.message });
   }
 
@@ -350,10 +364,10 @@ export class CallController implements ReactiveController {
   }
 
   /** The one place state changes: refuses illegal moves, re-renders, emits one event. */
-  #setState(next: CallState, status = ''): void {
+  #setState(next: CallState, status?: StatusLine): void {
     const previous = this.#state;
     if (previous === next) {
-      if (status !== this.#status) {
+      if (JSON.stringify(status) !== JSON.stringify(this.#status)) {
         this.#status = status;
         this.#host.requestUpdate();
       }
@@ -375,33 +389,9 @@ function stopTracks(stream: MediaStream): void {
   for (const track of stream.getTracks()) track.stop();
 }
 
-function displayName(peer: PeerInfo): string {
-  return peer.name.trim() || 'Someone';
-}
-
-function statusFor(state: CallState, host: CallHost): string {
-  switch (state) {
-    case 'idle':
-      return host.loopback
-        ? 'Press Call to test your camera and connection.'
-        : 'Press Start to turn on your camera, or Call to join.';
-    case 'starting':
-      return 'Requesting camera…';
-    case 'ready':
-      return host.loopback
-        ? 'Camera on. Press Call to start the self-test.'
-        : 'Camera on. Press Call to join the room.';
-    case 'waiting':
-      return `Waiting for someone to join “${host.room}”…`;
-    case 'connecting':
-      return 'Connecting…';
-    case 'connected':
-      return 'Connected';
-    case 'reconnecting':
-      return 'Connection lost — reconnecting…';
-    case 'ended':
-      return 'Call ended.';
-    case 'failed':
-      return 'Something went wrong.';
-  }
+/** The status line of each state. */
+function stateLabel(state: CallState, loopback: boolean): LabelKey {
+  if (loopback && state === 'idle') return 'idleLoopback';
+  if (loopback && state === 'ready') return 'readyLoopback';
+  return state;
 }

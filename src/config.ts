@@ -1,4 +1,5 @@
 import { RtcCallError } from './errors.js';
+import { DEFAULT_LABELS, type RtcCallLabels } from './labels.js';
 
 /** What a JSON attribute holds when its text does not parse: kept so the error can name it. */
 export class InvalidJson {
@@ -85,4 +86,19 @@ export function readSignalingUrl(value: string | undefined, scriptUrl: string): 
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:')
     throw badConfig('signaling-url', `"${value}" is not a ws: or wss: URL`);
   return url.href;
+}
+
+/**
+ * Validates the `labels` value: an object of strings (and `errors`, an object of strings), so a
+ * typo shows as `bad-config` instead of a blank button. Unknown keys are refused too.
+ */
+export function readLabels(value: unknown): Partial<RtcCallLabels> {
+  const labels = checkJson('labels', value ?? {});
+  if (!isObject(labels)) throw badConfig('labels', 'must be a JSON object of strings');
+  for (const [key, text] of Object.entries(labels)) {
+    if (!(key in DEFAULT_LABELS)) throw badConfig('labels', `has an unknown key "${key}"`);
+    const strings = key === 'errors' ? (isObject(text) ? Object.values(text) : [text]) : [text];
+    if (!strings.every((s) => typeof s === 'string')) throw badConfig('labels', `"${key}" must be text`);
+  }
+  return labels as Partial<RtcCallLabels>;
 }

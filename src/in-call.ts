@@ -3,6 +3,9 @@ import { RtcCallError, mediaError } from './errors.js';
 import { emit } from './events.js';
 import { summarizeStats, type CallStats, type StatsSample } from './stats.js';
 
+/** How the element shows these features: fetched with them. */
+export * as view from './in-call-view.js';
+
 /** What the in-call features need from the element and the call. */
 export interface InCallHost extends HTMLElement {
   muted: boolean;

@@ -5,9 +5,10 @@ import { property } from 'lit/decorators.js';
 import { live } from 'lit/directives/live.js';
 import { CallController } from './call-controller.js';
 import { isActive, isInCall, type CallState } from './call-state.js';
-import { jsonAttribute } from './config.js';
+import { jsonAttribute, readLabels } from './config.js';
 import { RtcCallError, toRtcCallError } from './errors.js';
 import { emit } from './events.js';
+import { formatLabel, type LabelKey, type RtcCallLabels } from './labels.js';
 import { styles } from './rtc-call.styles.js';
 
 /**
@@ -24,11 +25,11 @@ import { styles } from './rtc-call.styles.js';
  * @fires {CustomEvent<{peerId: string, name: string}>} rtc-call-peer-joined - A peer is in the room (also fired, on joining, for each peer already there).
  * @fires {CustomEvent<{peerId: string, name: string}>} rtc-call-peer-left - A peer left the room or hung up.
  * @fires {CustomEvent<{code: RtcCallErrorCode, message: string}>} rtc-call-error - Something failed; `code` is stable, `message` readable.
- * @fires {CustomEvent<{data: unknown, peerId: string}>} rtc-call-message - The peer sent text or JSON with `send()`.
+ * @fires {CustomEvent<{data: unknown, peerId: string}>} rtc-call-message - The peer sent text or JSON with `send()`; `data` is that string or value.
  * @fires {CustomEvent<{name: string, size: number, bytes: number, direction: "send"|"receive"}>} rtc-call-file-progress - A file transfer moved on (at most once per percent, always at the end).
- * @fires {CustomEvent<{file: File, peerId: string}>} rtc-call-file - A file from the peer arrived whole.
- * @fires {CustomEvent<{peerId: string, audio: boolean, video: boolean}>} rtc-call-peer-media - The peer turned its microphone or camera on or off.
- * @fires {CustomEvent<{rtt: number, bitrate: number, packetLoss: number, quality: "good"|"fair"|"poor", candidateType: string}>} rtc-call-stats - Call quality, every 2 s while connected.
+ * @fires {CustomEvent<{file: File, peerId: string}>} rtc-call-file - A file from the peer arrived whole, its name and type kept.
+ * @fires {CustomEvent<{peerId: string, audio: boolean, video: boolean}>} rtc-call-peer-media - The peer turned its microphone or camera on or off (a screen share counts as video).
+ * @fires {CustomEvent<{rtt: number, bitrate: number, packetLoss: number, quality: "good"|"fair"|"poor", candidateType: string}>} rtc-call-stats - Every 2 s while connected: `rtt` in ms, `bitrate` in bits/s received, `packetLoss` 0–1 since the last, `quality` `good` under 150 ms and 2 % loss, `poor` past 400 ms or 8 %, else `fair`; `candidateType` is `relay` through TURN.
  *
  * @csspart local-video - Your own camera preview (muted, mirrored).
  * @csspart remote-video - The other side's video.
@@ -41,25 +42,34 @@ import { styles } from './rtc-call.styles.js';
  * @csspart mute-button - Microphone off / on (`aria-pressed` while muted).
  * @csspart camera-button - Camera off / on (`aria-pressed` while off).
  * @csspart screen-button - Share the screen / stop sharing (`aria-pressed` while sharing).
- * @csspart device-select - The camera and microphone pickers (also `camera-select`, `mic-select`).
+ * @csspart device-select - The camera and microphone pickers (also `camera-select`, `mic-select`), shown when there is a choice.
  * @csspart remote-media - What the peer has turned off, over their video.
- * @csspart quality - Call quality: a word, the round-trip time and the path type.
+ * @csspart quality - Call quality, beside the status line: a word, the round-trip time, "relayed" when through TURN.
  * @csspart chat - The chat panel (with the `chat` attribute).
  * @csspart chat-log - The chat messages.
  * @csspart chat-input - The chat text field.
  * @csspart chat-send - The chat Send button.
  *
- * @cssprop --rtc-call-accent - Button colour.
- * @cssprop --rtc-call-on-accent - Button text colour.
- * @cssprop --rtc-call-danger - Hang-up button colour.
- * @cssprop --rtc-call-radius - Corner radius of videos and buttons.
- * @cssprop --rtc-call-gap - Space between videos and controls.
- * @cssprop --rtc-call-control-size - Minimum button height.
- * @cssprop --rtc-call-video-background - Background behind a video with no picture.
- * @cssprop --rtc-call-font - Font of the element.
- * @cssprop --rtc-call-color - Text colour.
- * @cssprop --rtc-call-error-color - Status text colour when failed.
- * @cssprop --rtc-call-focus - Keyboard focus ring colour.
+ * @slot placeholder - Shown over the remote video until the peer's video arrives (e.g. "Waiting for the host").
+ * @slot controls - Your own buttons, at the end of the controls row.
+ *
+ * @cssprop [--rtc-call-accent=#0b57d0] - Button colour (dark scheme: #a8c7fa).
+ * @cssprop [--rtc-call-on-accent=#fff] - Button text colour (dark scheme: #062e6f).
+ * @cssprop [--rtc-call-danger=#b3261e] - Hang-up button colour (dark scheme: #f2b8b5).
+ * @cssprop [--rtc-call-on-danger=#fff] - Hang-up button text colour (dark scheme: #601410).
+ * @cssprop [--rtc-call-radius=8px] - Corner radius of videos, buttons and fields.
+ * @cssprop [--rtc-call-gap=8px] - Space between videos and controls.
+ * @cssprop [--rtc-call-control-size=40px] - Minimum height of buttons and fields.
+ * @cssprop [--rtc-call-video-background=#101418] - Background behind a video with no picture.
+ * @cssprop [--rtc-call-font=14px/1.4 system-ui, sans-serif] - Font of the element.
+ * @cssprop [--rtc-call-color=#1b1f24] - Text colour (dark scheme: #e3e6ea).
+ * @cssprop [--rtc-call-background=transparent] - Background of the element (dark scheme: #16191d).
+ * @cssprop [--rtc-call-border-color=#8a949e] - Borders of the chat and the pickers (dark scheme: #6f7882).
+ * @cssprop [--rtc-call-field-background=#fff] - Background of the chat field and the pickers (dark scheme: #22272e).
+ * @cssprop [--rtc-call-disabled-background=#dde3ea] - A disabled button (dark scheme: #2d333b).
+ * @cssprop [--rtc-call-disabled-color=#3c4650] - A disabled button's text (dark scheme: #b8c0c8).
+ * @cssprop [--rtc-call-error-color=#b3261e] - Status text colour when failed (dark scheme: #f2b8b5).
+ * @cssprop [--rtc-call-focus=#f6b100] - Keyboard focus ring colour.
  */
 export class RtcCall extends LitElement {
   static override styles = styles;
@@ -97,6 +107,24 @@ export class RtcCall extends LitElement {
   /** Show the built-in chat panel. */
   @property({ type: Boolean, reflect: true }) chat = false;
 
+  /**
+   * The strings the element shows, to replace (JSON in the attribute): e.g.
+   * `{"start": "Démarrer", "waiting": "En attente de « {room} »…"}`. Unset keys stay English.
+   */
+  @property({ converter: jsonAttribute }) labels: Partial<RtcCallLabels> | undefined;
+
+  /**
+   * Where the videos go: `auto` (default: side by side when the element is wide, your camera as
+   * a picture-in-picture over the other's when narrow), `side-by-side`, `stacked` or `pip`.
+   */
+  @property({ reflect: true }) layout: 'auto' | 'side-by-side' | 'stacked' | 'pip' = 'auto';
+
+  /** Turn off the keyboard shortcuts (m: mute, c: camera, h: hang up, while focus is in the element). */
+  @property({ type: Boolean, attribute: 'no-shortcuts' }) noShortcuts = false;
+
+  /** `labels`, checked: a bad value is reported once (`bad-config`) and the English ones are used. */
+  #labels: Partial<RtcCallLabels> = {};
+
   readonly #call = new CallController(this, import.meta.url);
 
   static override get observedAttributes(): string[] {
@@ -123,7 +151,7 @@ export class RtcCall extends LitElement {
     return this.#call.remoteStream;
   }
 
-  /** Turns on camera and microphone and shows the preview. Rejects with an `RtcCallError`. */
+  /** Turns on camera and microphone and shows the preview; resolves with that stream. Rejects with an `RtcCallError`. */
   start(): Promise<MediaStream> {
     return this.#call.start();
   }
@@ -143,7 +171,7 @@ export class RtcCall extends LitElement {
     this.#report(() => this.#inCall().send(data));
   }
 
-  /** A file to the peer, in chunks, with `rtc-call-file-progress`; resolves once all is sent. */
+  /** A file to the peer, in chunks, with `rtc-call-file-progress`; resolves once all is sent, rejects with `not-connected` if the call ends first. */
   sendFile(file: Blob): Promise<void> {
     return this.#reportAsync(async () => this.#inCall().sendFile(file));
   }
@@ -153,7 +181,7 @@ export class RtcCall extends LitElement {
     return this.#reportAsync(async () => this.#inCall().shareScreen());
   }
 
-  /** Back to the camera. */
+  /** Sends the camera again instead of the screen (as when the browser's own "Stop sharing" ends it). */
   stopScreenShare(): Promise<void> {
     return this.#call.inCall?.stopScreenShare() ?? Promise.resolve();
   }
@@ -168,7 +196,7 @@ export class RtcCall extends LitElement {
     return this.#reportAsync(async () => this.#inCall().selectDevice('audio', deviceId));
   }
 
-  /** Cameras and microphones (named once the camera has been allowed). */
+  /** Cameras and microphones (named once the camera has been allowed); updated on `devicechange`. */
   get devices(): MediaDeviceInfo[] {
     return this.#call.inCall?.devices ?? [];
   }
@@ -178,7 +206,10 @@ export class RtcCall extends LitElement {
     return this.#call.inCall?.sharingScreen ?? false;
   }
 
-  /** The latest call quality numbers (as in `rtc-call-stats`). */
+  /**
+   * The latest `rtc-call-stats` detail; `undefined` before the first measurement.
+   * @type {CallStats | undefined}
+   */
   get stats() {
     return this.#call.inCall?.stats;
   }
@@ -217,12 +248,41 @@ export class RtcCall extends LitElement {
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
+    this.removeEventListener('keydown', this.#onKeyDown);
     navigator.mediaDevices?.removeEventListener?.('devicechange', this.#onDeviceChange);
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('muted') || changed.has('cameraOff')) this.#call.inCall?.applyMediaState();
+    if (changed.has('labels')) {
+      try {
+        this.#labels = readLabels(this.labels);
+      } catch (error) {
+        this.#labels = {};
+        this.#dispatchError(error);
+      }
+    }
   }
+
+  #t = (key: LabelKey, params?: Record<string, string | number>): string => formatLabel(this.#labels, key, params);
+
+  /** apprtc's shortcuts: m mutes, c turns the camera off, h hangs up; not while typing. */
+  #onKeyDown = (event: KeyboardEvent) => {
+    if (this.noShortcuts || event.repeat || event.ctrlKey || event.metaKey || event.altKey) return;
+    const target = event.composedPath()[0];
+    if (
+      target instanceof HTMLInputElement ||
+      target instanceof HTMLTextAreaElement ||
+      target instanceof HTMLSelectElement
+    )
+      return;
+    const key = event.key.toLowerCase();
+    if (key === 'm') this.muted = !this.muted;
+    else if (key === 'c') this.cameraOff = !this.cameraOff;
+    else if (key === 'h' && isActive(this.state)) void this.hangup();
+    else return;
+    event.preventDefault();
+  };
 
   override attributeChangedCallback(name: string, old: string | null, value: string | null): void {
     if (name === 'state') {
@@ -235,6 +295,7 @@ export class RtcCall extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
+    this.addEventListener('keydown', this.#onKeyDown);
     navigator.mediaDevices?.addEventListener?.('devicechange', this.#onDeviceChange);
     if (this.getAttribute('state') !== this.state) this.setAttribute('state', this.state);
   }
@@ -250,21 +311,25 @@ export class RtcCall extends LitElement {
     const sharing = this.sharingScreen;
     // Text, never markup: Lit escapes it (a name is whatever the other side typed).
     const remoteName = this.#call.remoteStream && this.#call.remoteName?.trim();
+    const keys = (key: string) => (this.noShortcuts ? nothing : key);
+    const { inCall, view } = this.#call;
     return html`
       <div class="videos">
         <div class="remote">
           <video
             part="remote-video"
-            aria-label="Remote video"
+            aria-label=${this.#t('remoteVideo')}
             autoplay
             playsinline
             .srcObject=${live(this.#call.remoteStream ?? null)}
           ></video>
-          ${remoteName ? html`<span part="remote-name">${remoteName}</span>` : nothing} ${this.#renderRemoteMedia()}
+          ${this.#call.remoteStream ? nothing : html`<slot name="placeholder"></slot>`}
+          ${remoteName ? html`<span part="remote-name">${remoteName}</span>` : nothing}
+          ${inCall && this.#call.remoteStream ? view?.remoteMedia(inCall, this.#t) : nothing}
         </div>
         <video
           part="local-video"
-          aria-label="Your camera"
+          aria-label=${this.#t('localVideo')}
           autoplay
           playsinline
           .muted=${true}
@@ -272,20 +337,42 @@ export class RtcCall extends LitElement {
         ></video>
       </div>
       <div class="status-row">
-        <div part="status" role="status" aria-live="polite">${this.#call.status}</div>
-        ${this.#renderQuality()}
+        <div part="status" role="status" aria-live="polite">${this.#call.statusText(this.#labels)}</div>
+        ${inCall && state === 'connected' ? view?.quality(inCall, this.#t) : nothing}
       </div>
-      <div part="controls" role="group" aria-label="Call controls">
-        <button part="start-button" type="button" ?disabled=${!canStart} @click=${this.#onStart}>Start</button>
-        <button part="call-button" type="button" ?disabled=${!canCall} @click=${this.#onCall}>Call</button>
-        <button part="hangup-button" type="button" ?disabled=${!isActive(state)} @click=${this.#onHangup}>
-          Hang up
+      <div part="controls" role="group" aria-label=${this.#t('controls')}>
+        <button part="start-button" type="button" ?disabled=${!canStart} @click=${this.#onStart}>
+          ${this.#t('start')}
         </button>
-        <button part="mute-button" type="button" aria-pressed=${this.muted} @click=${this.#onMute}>
-          ${this.muted ? 'Unmute' : 'Mute'}
+        <button part="call-button" type="button" ?disabled=${!canCall} @click=${this.#onCall}>
+          ${this.#t('call')}
         </button>
-        <button part="camera-button" type="button" aria-pressed=${this.cameraOff} @click=${this.#onCamera}>
-          ${this.cameraOff ? 'Camera on' : 'Camera off'}
+        <button
+          part="hangup-button"
+          type="button"
+          aria-keyshortcuts=${keys('h')}
+          ?disabled=${!isActive(state)}
+          @click=${this.#onHangup}
+        >
+          ${this.#t('hangup')}
+        </button>
+        <button
+          part="mute-button"
+          type="button"
+          aria-pressed=${this.muted}
+          aria-keyshortcuts=${keys('m')}
+          @click=${this.#onMute}
+        >
+          ${this.#t(this.muted ? 'unmute' : 'mute')}
+        </button>
+        <button
+          part="camera-button"
+          type="button"
+          aria-pressed=${this.cameraOff}
+          aria-keyshortcuts=${keys('c')}
+          @click=${this.#onCamera}
+        >
+          ${this.#t(this.cameraOff ? 'cameraOn' : 'cameraOff')}
         </button>
         <button
           part="screen-button"
@@ -294,66 +381,36 @@ export class RtcCall extends LitElement {
           ?disabled=${!isInCall(state)}
           @click=${this.#onScreen}
         >
-          ${sharing ? 'Stop sharing' : 'Share screen'}
+          ${this.#t(sharing ? 'stopSharing' : 'shareScreen')}
         </button>
-        ${this.#renderDevices('video', 'Camera', 'camera-select')}
-        ${this.#renderDevices('audio', 'Microphone', 'mic-select')}
+        ${
+          inCall && this.#call.localStream
+            ? [
+                view?.devicePicker(inCall, 'video', this.#t('camera'), 'camera-select', this.#onDevice),
+                view?.devicePicker(inCall, 'audio', this.#t('microphone'), 'mic-select', this.#onDevice),
+              ]
+            : nothing
+        }
+        <slot name="controls"></slot>
       </div>
       ${this.chat ? this.#renderChat() : nothing}
     `;
   }
 
-  #renderRemoteMedia() {
-    const media = this.#call.inCall?.remoteMedia;
-    if (!this.#call.remoteStream || !media || (media.audio && media.video)) return nothing;
-    const { audio, video } = media;
-    const off = [audio ? '' : 'Muted', video ? '' : 'Camera off'].filter(Boolean).join(' · ');
-    return html`<span part="remote-media">${off}</span>`;
-  }
-
-  #renderQuality() {
-    const stats = this.stats;
-    if (!stats || this.state !== 'connected') return nothing;
-    return html`<span part="quality" data-quality=${stats.quality}
-      >${stats.quality === 'good' ? 'Good' : stats.quality === 'fair' ? 'Fair' : 'Poor'} connection · ${stats.rtt}
-      ms${stats.candidateType === 'relay' ? ' · relayed' : ''}</span
-    >`;
-  }
-
-  #renderDevices(kind: 'audio' | 'video', label: string, part: string) {
-    const inCall = this.#call.inCall;
-    if (!inCall) return nothing;
-    const devices = inCall.devices.filter((d) => d.kind === (kind === 'video' ? 'videoinput' : 'audioinput'));
-    if (devices.length < 2 || !this.#call.localStream) return nothing;
-    const current = inCall.currentDevice(kind);
-    return html`<select
-      part="device-select ${part}"
-      aria-label=${label}
-      @change=${(event: Event) => this.#onDevice(kind, (event.target as HTMLSelectElement).value)}
-    >
-      ${devices.map(
-        (device, i) =>
-          html`<option value=${device.deviceId} ?selected=${device.deviceId === current}>
-            ${device.label || `${label} ${i + 1}`}
-          </option>`,
-      )}
-    </select>`;
-  }
-
   #renderChat() {
     const open = this.#call.inCall?.channelOpen ?? false;
-    return html`<section part="chat" aria-label="Chat">
+    return html`<section part="chat" aria-label=${this.#t('chat')}>
       <ol part="chat-log" aria-live="polite">
         ${(this.#call.inCall?.chat ?? []).map(
           (line) =>
             html`<li class=${line.from}>
-              <span class="who">${line.from === 'me' ? 'You' : 'Them'}:</span> ${line.text}
+              <span class="who">${this.#t(line.from === 'me' ? 'you' : 'them')}:</span> ${line.text}
             </li>`,
         )}
       </ol>
       <form @submit=${this.#onChat}>
-        <input part="chat-input" name="text" aria-label="Message" autocomplete="off" ?disabled=${!open} />
-        <button part="chat-send" type="submit" ?disabled=${!open}>Send</button>
+        <input part="chat-input" name="text" aria-label=${this.#t('message')} autocomplete="off" ?disabled=${!open} />
+        <button part="chat-send" type="submit" ?disabled=${!open}>${this.#t('send')}</button>
       </form>
     </section>`;
   }

@@ -1,0 +1,119 @@
+import { expect, fixture, html } from '@open-wc/testing';
+import { emulateMedia, executeServerCommand, sendKeys } from '@web/test-runner-commands';
+import type { RtcCall } from '../../src/rtc-call.js';
+import { part, untilState } from './helpers.js';
+
+/** The element whose focus the shadow root holds, by part name. */
+const focusedPart = (el: RtcCall) => el.shadowRoot!.activeElement?.getAttribute('part');
+
+describe('<rtc-call> accessibility', () => {
+  it('is axe-clean in every state it passes through, with the chat panel, in light and dark', async () => {
+    const url = await executeServerCommand<string, undefined>('signaling-url');
+    const room = `a11y-${Math.random().toString(36).slice(2)}`;
+    const el = await fixture<RtcCall>(html`<rtc-call chat room=${room} name="Ada" signaling-url=${url}></rtc-call>`);
+    const checked: string[] = [];
+    const check = async () => {
+      await el.updateComplete;
+      for (const colorScheme of ['light', 'dark'] as const) {
+        await emulateMedia({ colorScheme });
+        await expect(el).to.be.accessible();
+      }
+      await emulateMedia({ colorScheme: 'light' });
+      checked.push(el.state);
+    };
+    await check(); // idle
+    await el.start();
+    await check(); // ready
+    await el.call();
+    await check(); // waiting
+    const peer = await fixture<RtcCall>(html`<rtc-call room=${room} name="Bo" signaling-url=${url}></rtc-call>`);
+    await peer.call();
+    await untilState(el, 'connected');
+    await check(); // connected, the chat enabled
+    await peer.hangup();
+    await untilState(el, 'waiting');
+    await el.hangup();
+    await check(); // ended
+    const failed = await fixture<RtcCall>(html`<rtc-call chat loopback constraints="oops"></rtc-call>`);
+    await failed.start().catch(() => {});
+    await failed.updateComplete;
+    expect(failed.state).to.equal('failed');
+    await expect(failed).to.be.accessible();
+    checked.push(failed.state);
+    expect(checked).to.deep.equal(['idle', 'ready', 'waiting', 'connected', 'ended', 'failed']);
+  });
+
+  it('keyboard only: Tab in control order, Start → Call → Mute → Hang up with Enter and Space', async () => {
+    const el = await fixture<RtcCall>(html`<rtc-call loopback></rtc-call>`);
+    part(el, 'start-button').focus();
+    const order = [focusedPart(el)];
+    for (let i = 0; i < 5; i++) {
+      await sendKeys({ press: 'Tab' });
+      order.push(focusedPart(el));
+    }
+    // Disabled buttons (Hang up, Share screen while idle) are skipped.
+    expect(order.slice(0, 4)).to.deep.equal(['start-button', 'call-button', 'mute-button', 'camera-button']);
+
+    part(el, 'start-button').focus();
+    await sendKeys({ press: 'Enter' });
+    await untilState(el, 'ready');
+    await el.updateComplete;
+    part(el, 'call-button').focus();
+    await sendKeys({ press: 'Enter' });
+    await untilState(el, 'connected');
+    await el.updateComplete;
+    part(el, 'mute-button').focus();
+    await sendKeys({ press: 'Space' });
+    await el.updateComplete;
+    expect(el.muted).to.equal(true);
+    expect(part(el, 'mute-button').getAttribute('aria-pressed')).to.equal('true');
+    expect(el.localStream!.getAudioTracks().every((t) => !t.enabled)).to.equal(true);
+    part(el, 'hangup-button').focus();
+    await sendKeys({ press: 'Enter' });
+    await untilState(el, 'ended');
+  });
+
+  it('visible focus: a keyboard-focused button has an outline', async () => {
+    const el = await fixture<RtcCall>(html`<rtc-call loopback></rtc-call>`);
+    part(el, 'start-button').focus();
+    await sendKeys({ press: 'Tab' });
+    const style = getComputedStyle(part(el, 'call-button'));
+    expect(style.outlineStyle).to.equal('solid');
+    expect(parseFloat(style.outlineWidth)).to.be.at.least(2);
+  });
+
+  it('shortcuts: m mutes, c turns the camera off, h hangs up (announced with aria-keyshortcuts); not while typing; no-shortcuts turns them off', async () => {
+    const el = await fixture<RtcCall>(html`<rtc-call loopback chat></rtc-call>`);
+    expect(part(el, 'mute-button').getAttribute('aria-keyshortcuts')).to.equal('m');
+    expect(part(el, 'camera-button').getAttribute('aria-keyshortcuts')).to.equal('c');
+    expect(part(el, 'hangup-button').getAttribute('aria-keyshortcuts')).to.equal('h');
+    await el.call();
+    await untilState(el, 'connected');
+    await el.updateComplete;
+    part(el, 'mute-button').focus();
+    await sendKeys({ press: 'm' });
+    expect(el.muted).to.equal(true);
+    await sendKeys({ press: 'c' });
+    expect(el.cameraOff).to.equal(true);
+    await sendKeys({ press: 'm' });
+    expect(el.muted).to.equal(false);
+
+    // Typing an "m" in the chat is a letter, not a shortcut.
+    part<HTMLInputElement>(el, 'chat-input').focus();
+    await sendKeys({ type: 'mhc' });
+    expect(part<HTMLInputElement>(el, 'chat-input').value).to.equal('mhc');
+    expect([el.muted, el.state]).to.deep.equal([false, 'connected']);
+
+    el.noShortcuts = true;
+    await el.updateComplete;
+    expect(part(el, 'mute-button').hasAttribute('aria-keyshortcuts')).to.equal(false);
+    part(el, 'mute-button').focus();
+    await sendKeys({ press: 'm' });
+    expect(el.muted).to.equal(false);
+
+    el.noShortcuts = false;
+    part(el, 'mute-button').focus();
+    await sendKeys({ press: 'h' });
+    await untilState(el, 'ended');
+  });
+});
