@@ -12,6 +12,8 @@ export const styles = css`
     --_error: var(--rtc-call-error-color, #b3261e);
     --_border: var(--rtc-call-border-color, #8a949e);
     --_field: var(--rtc-call-field-background, #fff);
+    /* At least 3:1 against the background around the control, in either scheme. */
+    --_focus: var(--rtc-call-focus, #7a4300);
     --_disabled: var(--rtc-call-disabled-background, #dde3ea);
     --_on-disabled: var(--rtc-call-disabled-color, #3c4650);
     --_radius: var(--rtc-call-radius, 8px);
@@ -38,6 +40,7 @@ export const styles = css`
       --_error: var(--rtc-call-error-color, #f2b8b5);
       --_border: var(--rtc-call-border-color, #6f7882);
       --_field: var(--rtc-call-field-background, #22272e);
+      --_focus: var(--rtc-call-focus, #f6b100);
       --_disabled: var(--rtc-call-disabled-background, #2d333b);
       --_on-disabled: var(--rtc-call-disabled-color, #b8c0c8);
     }
@@ -139,7 +142,7 @@ export const styles = css`
     min-height: var(--_control);
     border: 1px solid var(--_border);
     border-radius: var(--_radius);
-    max-width: 12em;
+    max-width: 16em;
   }
   [part='chat'] {
     margin-top: var(--_gap);
@@ -148,6 +151,7 @@ export const styles = css`
     list-style: none;
     margin: 0 0 var(--_gap);
     padding: 8px;
+    min-height: 4em;
     max-height: 12em;
     overflow-y: auto;
     border: 1px solid var(--_border);
@@ -206,7 +210,7 @@ export const styles = css`
   button:focus-visible,
   select:focus-visible,
   input:focus-visible {
-    outline: 3px solid var(--rtc-call-focus, #f6b100);
+    outline: 3px solid var(--_focus);
     outline-offset: 2px;
   }
   button:disabled {
