@@ -27,3 +27,11 @@ try {
   );
   process.exit(1);
 }
+try {
+  execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
+} catch {
+  console.error(
+    'npm test needs redis-server for the scale-out test: install it with `sudo apt-get install -y redis-server`.',
+  );
+  process.exit(1);
+}

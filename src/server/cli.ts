@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { createJoinToken, turnCredentials } from './auth.js';
-import { ConfigError, USAGE, readConfig, readTokenCommand } from './config.js';
+import { ConfigError, USAGE, readConfig, readTokenCommand, redact } from './config.js';
 import { startServer } from './index.js';
 
 async function main(): Promise<number> {
@@ -36,6 +36,14 @@ async function main(): Promise<number> {
     resumeGraceMs: config.resumeGraceMs,
     allowedOrigins: config.allowedOrigins,
     joinSecret: config.joinSecret,
+    ...(config.redis
+      ? {
+          redisUrl: config.redis.url,
+          redisPresenceTtlMs: config.redis.presenceTtlMs,
+          // Redis trouble is the operator's to see: an outage, a message that could not be relayed.
+          log: (line: string) => console.error(`rtc-call server: ${line}`),
+        }
+      : {}),
     ...(turn
       ? { iceServers: (peerId) => [turnCredentials(turn.secret, turn.urls, peerId, { ttlSeconds: turn.ttlSeconds })] }
       : {}),
@@ -53,6 +61,10 @@ async function main(): Promise<number> {
       turn ? `for ${turn.urls.join(', ')}, valid ${turn.ttlSeconds} s` : 'off'
     }`,
   );
+  if (config.redis) {
+    const { url, presenceTtlMs } = config.redis;
+    console.log(`rtc-call server: rooms shared through Redis at ${redact(url)} (presence TTL ${presenceTtlMs} ms)`);
+  }
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {

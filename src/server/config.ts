@@ -14,6 +14,8 @@ export interface ServerConfig {
   joinSecret?: string;
   turn?: { secret: string; urls: string[]; ttlSeconds: number };
   tls?: { certFile: string; keyFile: string };
+  /** Rooms shared by every server on this Redis. */
+  redis?: { url: string; presenceTtlMs: number };
 }
 
 export class ConfigError extends Error {}
@@ -34,6 +36,11 @@ const OPTIONS = {
   'turn-ttl': { env: 'TURN_TTL', help: 'seconds a TURN credential is valid (default 3600)' },
   'tls-cert': { env: 'TLS_CERT', help: 'PEM certificate file: serve https and wss' },
   'tls-key': { env: 'TLS_KEY', help: 'PEM private key file for TLS_CERT' },
+  'redis-url': { env: 'REDIS_URL', help: 'redis:// URL: rooms span every server sharing it' },
+  'redis-presence-ttl-ms': {
+    env: 'REDIS_PRESENCE_TTL_MS',
+    help: "a server silent this long is dead: its peers' seats go (default 10000)",
+  },
 } as const;
 
 export const USAGE = `Usage: rtc-call-server [options]
@@ -43,7 +50,7 @@ Serves the demo at /, the bundle at /rtc-call.js and signaling at /signal, on on
 Each option can also be set by its environment variable.
 
 ${Object.entries(OPTIONS)
-  .map(([flag, { env, help }]) => `  --${flag.padEnd(16)} ${env.padEnd(16)} ${help}`)
+  .map(([flag, { env, help }]) => `  --${flag.padEnd(21)} ${env.padEnd(21)} ${help}`)
   .join('\n')}
   --help
 
@@ -103,6 +110,11 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig
   const certFile = pick('tls-cert');
   const keyFile = pick('tls-key');
   if (Boolean(certFile) !== Boolean(keyFile)) throw new ConfigError('TLS_CERT and TLS_KEY go together');
+  const redisUrl = pick('redis-url');
+  if (redisUrl && !/^rediss?:\/\/[^\s]+$/.test(redisUrl))
+    throw new ConfigError(`REDIS_URL: "${redisUrl}" is not a redis:// or rediss:// URL`);
+  const presenceTtl = pick('redis-presence-ttl-ms');
+  if (presenceTtl && !redisUrl) throw new ConfigError('REDIS_PRESENCE_TTL_MS needs REDIS_URL');
   return {
     port: integer('PORT', pick('port') ?? '8080', 0, 65535),
     host: pick('host') ?? '127.0.0.1',
@@ -121,7 +133,27 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig
         }
       : {}),
     ...(certFile && keyFile ? { tls: { certFile, keyFile } } : {}),
+    ...(redisUrl
+      ? {
+          redis: {
+            url: redisUrl,
+            // Below a second, a busy event loop or a slow Redis would read as a dead server.
+            presenceTtlMs: integer('REDIS_PRESENCE_TTL_MS', presenceTtl ?? '10000', 1000, 600_000),
+          },
+        }
+      : {}),
   };
+}
+
+/** The URL without its password, for logs. */
+export function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.href;
+  } catch {
+    return '(not a URL)';
+  }
 }
 
 /** `a, b,,c` → `['a', 'b', 'c']`; nothing → undefined. */

@@ -43,6 +43,12 @@ const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const roots = options.roots ?? { demo: `${packageRoot}demo`, dist: `${packageRoot}dist` };
   const signaling = new SignalingServer(options);
+  try {
+    await signaling.ready();
+  } catch (error) {
+    await signaling.close();
+    throw error;
+  }
   let accepting = true;
   const handler = createRequestHandler(roots, () => accepting);
   const http = options.tls

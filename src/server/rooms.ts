@@ -15,6 +15,11 @@ export type JoinResult = { ok: true; member: Member; peers: Member[] } | { ok: f
 
 export const newPeerId = (): string => randomBytes(16).toString('base64url');
 
+/** A new member of `room`, with a fresh secret. */
+export function createMember(room: string, name: string, previous?: string, id = newPeerId()): Member {
+  return { id, name, room, secret: newPeerId(), ...(previous ? { previous } : {}) };
+}
+
 /**
  * Who is in which room: pure data, no sockets. Rooms appear on the first join and vanish
  * with their last member.
@@ -38,17 +43,23 @@ export class Rooms {
 
   /** Adds a member, or refuses when the room already holds `capacity` members. */
   join(room: string, name: string, previous?: string): JoinResult {
-    let members = this.#rooms.get(room);
+    const members = this.#rooms.get(room);
     if (members && members.size >= this.#capacity) return { ok: false, code: 'room-full' };
     const peers = members ? [...members.values()] : [];
-    const member: Member = { id: this.#newId(), name, room, secret: newPeerId(), ...(previous ? { previous } : {}) };
+    const member = createMember(room, name, previous, this.#newId());
+    this.admit(member);
+    return { ok: true, member, peers };
+  }
+
+  /** Adds a member without the capacity check: rooms shared by several servers check it elsewhere. */
+  admit(member: Member): void {
+    let members = this.#rooms.get(member.room);
     if (!members) {
       members = new Map();
-      this.#rooms.set(room, members);
+      this.#rooms.set(member.room, members);
     }
     members.set(member.id, member);
     this.#members.set(member.id, member);
-    return { ok: true, member, peers };
   }
 
   /** Removes a member; returns it and the members still in its room (who must be told). */
@@ -73,6 +84,11 @@ export class Rooms {
     const given = Buffer.from(secret);
     const expected = Buffer.from(member.secret);
     return given.length === expected.length && timingSafeEqual(given, expected) ? member : undefined;
+  }
+
+  /** The members of `room`. */
+  membersOf(room: string): Member[] {
+    return [...(this.#rooms.get(room)?.values() ?? [])];
   }
 
   /** The other members of `id`'s room. */

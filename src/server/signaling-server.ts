@@ -1,11 +1,19 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { LIMITS, parseClientMessage, type IceServer, type ServerErrorCode, type ServerMessage } from '../protocol.js';
+import {
+  LIMITS,
+  parseClientMessage,
+  type IceServer,
+  type JoinMessage,
+  type ServerErrorCode,
+  type ServerMessage,
+} from '../protocol.js';
 import { TOKEN_REFUSALS, verifyJoinToken } from './auth.js';
 import { TokenBucket, checkRateLimit, type RateLimit } from './rate-limit.js';
+import type { RedisRooms, RoomEvent } from './redis-rooms.js';
 import { ReplayBuffer } from './replay.js';
-import { Rooms, type Member } from './rooms.js';
+import { Rooms, createMember, type Member } from './rooms.js';
 
 export interface SignalingOptions {
   /** Peers per room (default 2). */
@@ -45,6 +53,18 @@ export interface SignalingOptions {
    * (a frozen client) loses its seat at once, so its room knows within two heartbeats.
    */
   resumeGraceMs?: number;
+  /**
+   * A Redis URL (`redis://host:6379`): rooms then span every server that shares it. Membership
+   * and the capacity check live there, and relayed messages cross between servers; resuming a
+   * seat works on the server that holds it. Unset: rooms are this process's alone, and Redis is
+   * never loaded. `startServer()` resolves once Redis is reached, and rejects if it cannot be.
+   */
+  redisUrl?: string;
+  /**
+   * How long a server that stopped refreshing its presence in Redis still counts as alive, in ms
+   * (default 10000). Then its members are dropped and their rooms hear `peer-left`.
+   */
+  redisPresenceTtlMs?: number;
 }
 
 /** A member's place on this server: its socket while connected, what it was sent, what it sent. */
@@ -62,10 +82,14 @@ const DEFAULTS = {
   messageRate: { burst: 100, perSecond: 50 },
   joinRate: { burst: 5, perSecond: 0.5 },
   maxBufferedBytes: 1024 * 1024,
+  redisPresenceTtlMs: 10_000,
 } as const;
 
 /** How long close() waits for clients to answer its close frame before it cuts them off, in ms. */
 const CLOSE_GRACE_MS = 5000;
+
+/** How long a join admitted by Redis waits for its own `joined` event to come round, in ms. */
+const ADMIT_TIMEOUT_MS = 5000;
 
 /**
  * The WebSocket side of the server: parse (protocol.ts) → room → relay to the other members.
@@ -84,6 +108,11 @@ export class SignalingServer {
   /** Sockets the heartbeat cut off: their seats are not held. */
   readonly #silent = new WeakSet<WebSocket>();
   readonly #heartbeat: ReturnType<typeof setInterval> | undefined;
+  /** Set while rooms are shared through Redis: connecting, then connected. */
+  readonly #sharing: Promise<void> | undefined;
+  #shared: RedisRooms | undefined;
+  /** Joins Redis admitted whose own `joined` event has not come round yet, by member id. */
+  readonly #admitting = new Map<string, { member: Member; admitted: () => void }>();
 
   constructor(options: SignalingOptions = {}) {
     this.#options = options;
@@ -100,6 +129,28 @@ export class SignalingServer {
       // The heartbeat alone must not keep the process alive.
       this.#heartbeat.unref();
     }
+    if (options.redisUrl) this.#sharing = this.#connectRedis(options.redisUrl);
+  }
+
+  /** Resolves once the server can take joins: at once, or once Redis is reached (rejects if not). */
+  async ready(): Promise<void> {
+    await this.#sharing;
+  }
+
+  #connectRedis(url: string): Promise<void> {
+    const connecting = import('./redis-rooms.js').then(async ({ RedisRooms }) => {
+      this.#shared = await RedisRooms.connect({
+        url,
+        capacity: this.rooms.capacity,
+        presenceTtlMs: this.#options.redisPresenceTtlMs ?? DEFAULTS.redisPresenceTtlMs,
+        onEvent: (event) => this.#roomEvent(event),
+        onLost: (ids) => ids.forEach((id) => this.#drop(id)),
+        log: this.#options.log,
+      });
+    });
+    // ready() reports a failure; unobserved, it would end the process as an unhandled rejection.
+    connecting.catch(() => {});
+    return connecting;
   }
 
   /** Completes a WebSocket upgrade on `/signal` (call from the HTTP server's `upgrade` event). */
@@ -120,12 +171,18 @@ export class SignalingServer {
       for (const socket of this.#wss.clients) socket.terminate();
     }, CLOSE_GRACE_MS);
     stragglers.unref();
-    return new Promise((resolve) =>
+    const closed = new Promise<void>((resolve) =>
       this.#wss.close(() => {
         clearTimeout(stragglers);
         resolve();
       }),
     );
+    // Once the sockets are gone (clients told to go elsewhere may have taken their seats there),
+    // the members still left here leave Redis at once, rather than when the TTL runs out.
+    return closed.then(async () => {
+      await this.#sharing?.catch(() => {});
+      await this.#shared?.close();
+    });
   }
 
   get connectionCount(): number {
@@ -152,15 +209,25 @@ export class SignalingServer {
     // the socket itself, with the code that says why (1009 too big, 1007 not UTF-8); terminating
     // here would cut that close frame off.
     socket.on('error', () => {});
+    // Shared rooms answer asynchronously: one queue per socket keeps its messages, and its close,
+    // in the order they came. Local rooms answer at once, as they always did.
+    let queue = Promise.resolve();
+    const serially = (task: () => void | Promise<void>): void => {
+      queue = queue.then(task).catch((error: unknown) => this.#failed(socket, error));
+    };
     socket.on('close', () => {
-      if (peerId) this.#disconnected(peerId, socket);
-      peerId = undefined;
+      const closed = (): void => {
+        if (peerId) this.#disconnected(peerId, socket);
+        peerId = undefined;
+      };
+      if (this.#sharing) serially(closed);
+      else closed();
     });
     // Browsers answer pings by themselves, even where the page cannot see them.
     socket.on('pong', () => this.#awaitingPong.delete(socket));
     const messageRate = new TokenBucket(this.#messageRate);
     const joinRate = new TokenBucket(this.#joinRate);
-    const handle = (data: RawData, isBinary: boolean): void => {
+    const handle = (data: RawData, isBinary: boolean): void | Promise<void> => {
       if (isBinary) return this.#error(socket, 'protocol', 'binary frames are not accepted: send JSON text');
       const parsed = parseClientMessage(data.toString());
       if (!parsed.ok) return this.#error(socket, 'protocol', parsed.error);
@@ -170,6 +237,11 @@ export class SignalingServer {
           // Counted before anything else, so failed joins (room-full, already joined) count too.
           if (!joinRate.take()) return socket.close(1008, 'join rate limit');
           if (peerId) return this.#error(socket, 'protocol', 'already joined a room: leave first');
+          if (this.#sharing) {
+            return this.#joinShared(socket, message).then((id) => {
+              if (id) peerId = id;
+            });
+          }
           let previous: string | undefined;
           if (message.resume) {
             const { id, secret, received } = message.resume;
@@ -186,13 +258,8 @@ export class SignalingServer {
             if (member && seat) this.#leave(id);
             if (!member) previous = this.rooms.get(id) ? undefined : id;
           }
-          // Before the room is looked at, so a refused client learns nothing about it.
-          let name = message.name ?? '';
-          if (this.#options.joinSecret) {
-            const check = verifyJoinToken(this.#options.joinSecret, message.token, message.room);
-            if (!check.ok) return this.#error(socket, 'unauthorized', TOKEN_REFUSALS[check.reason]);
-            name = check.claims.name ?? name;
-          }
+          const name = this.#authorize(socket, message);
+          if (name === undefined) return;
           const result = this.rooms.join(message.room, name, previous);
           if (!result.ok) return this.#error(socket, 'room-full', `room is full (${this.rooms.capacity} peers)`);
           const { member, peers } = result;
@@ -221,8 +288,10 @@ export class SignalingServer {
         case 'signal': {
           if (!peerId) return this.#error(socket, 'protocol', 'join a room before signaling');
           const target = this.rooms.route(peerId, message.to);
+          // Not a member here: it may be one on another server sharing the room (Redis checks).
+          const shared = !target && !this.rooms.get(message.to) ? this.#shared : undefined;
           // Not in your room (it may have left a moment ago: you hear `peer-left`): dropped.
-          if (!target) return;
+          if (!target && !shared) return;
           const seat = this.#seats.get(peerId);
           if (seat && message.seq !== undefined) {
             // Re-sent after a resume: already relayed once.
@@ -230,13 +299,15 @@ export class SignalingServer {
             seat.received = message.seq;
           }
           // `from` is stamped here, whatever the sender wrote.
-          this.#relay(target.id, { type: 'signal', from: peerId, data: message.data });
+          if (target) this.#relay(target.id, { type: 'signal', from: peerId, data: message.data });
+          else return shared?.relay(this.rooms.get(peerId)!.room, peerId, message.to, message.data);
           return;
         }
-        case 'leave':
-          if (peerId) this.#leave(peerId);
+        case 'leave': {
+          const id = peerId;
           peerId = undefined;
-          return;
+          return id ? this.#leave(id) : undefined;
+        }
         case 'ping': {
           const seat = peerId ? this.#seats.get(peerId) : undefined;
           if (!seat) return this.#send(socket, { type: 'pong' });
@@ -250,16 +321,146 @@ export class SignalingServer {
       // After we closed it (rate limit), whatever the client still sends is not read.
       if (socket.readyState !== socket.OPEN) return;
       if (!messageRate.take()) return socket.close(1008, 'rate limit');
+      if (this.#sharing) return serially(() => handle(data, isBinary));
       try {
-        handle(data, isBinary);
+        void handle(data, isBinary);
       } catch (error) {
-        // A bug must cost one message, not the process and every call on it.
-        this.#options.log?.(
-          `signaling: message handler failed: ${error instanceof Error ? error.stack : String(error)}`,
-        );
-        this.#error(socket, 'protocol', 'the server could not handle that message');
+        this.#failed(socket, error);
       }
     });
+  }
+
+  /** A bug, or Redis out of reach, must cost one message, not the process and every call on it. */
+  #failed(socket: WebSocket, error: unknown): void {
+    this.#options.log?.(`signaling: message handler failed: ${error instanceof Error ? error.stack : String(error)}`);
+    this.#error(socket, 'protocol', 'the server could not handle that message');
+  }
+
+  /**
+   * The name to join under, or undefined when the token is refused (the client is told). Before
+   * the room is looked at, so a refused client learns nothing about it.
+   */
+  #authorize(socket: WebSocket, message: JoinMessage): string | undefined {
+    if (!this.#options.joinSecret) return message.name ?? '';
+    const check = verifyJoinToken(this.#options.joinSecret, message.token, message.room);
+    if (!check.ok) {
+      this.#error(socket, 'unauthorized', TOKEN_REFUSALS[check.reason]);
+      return undefined;
+    }
+    return check.claims.name ?? message.name ?? '';
+  }
+
+  /** The join and resume of local rooms, with Redis doing the room's part. Resolves with the seat's id. */
+  async #joinShared(socket: WebSocket, message: JoinMessage): Promise<string | undefined> {
+    await this.#sharing;
+    const shared = this.#shared!;
+    let previous: string | undefined;
+    let claimed: string | undefined;
+    if (message.resume) {
+      const { id, secret, received } = message.resume;
+      const member = this.rooms.claim(id, secret);
+      const seat = this.#seats.get(id);
+      const missed = member?.room === message.room ? seat?.replay.since(received) : undefined;
+      // Redis may have let the seat go while this server looked dead: then it is lost, as in a restart.
+      const held = member && seat && missed ? await shared.holds(member) : false;
+      if (held && seat && missed && this.#seats.get(id) === seat) {
+        this.#resume(id, seat, socket, missed);
+        return id;
+      }
+      if (member && seat) await this.#leave(id);
+      // The seat may be on another server, or on one that died: Redis lets the secret's owner take it.
+      if (!member && !this.rooms.get(id)) {
+        previous = id;
+        claimed = secret;
+      }
+    }
+    const name = this.#authorize(socket, message);
+    if (name === undefined) return undefined;
+    const member = createMember(message.room, name, previous);
+    let admitted = (): void => {};
+    const admission = new Promise<void>((resolve) => (admitted = resolve));
+    this.#admitting.set(member.id, { member, admitted });
+    try {
+      const result = await shared.join(member, claimed);
+      if (!result.ok) {
+        this.#error(socket, 'room-full', `room is full (${this.rooms.capacity} peers)`);
+        return undefined;
+      }
+      // Everything relayed to the seat from then on is in its replay buffer already.
+      await withTimeout(admission, ADMIT_TIMEOUT_MS, "the join's own event from Redis");
+      const seat = this.#seats.get(member.id);
+      if (!seat) throw new Error('the seat was lost while joining');
+      const own = this.rooms.get(member.id)!;
+      this.#send(socket, {
+        type: 'joined',
+        room: own.room,
+        id: own.id,
+        peers: result.peers,
+        polite: false,
+        iceServers: this.#options.iceServers?.(own.id) ?? [],
+        secret: own.secret,
+      });
+      for (const text of seat.replay.since(0) ?? []) this.#sendText(socket, text);
+      seat.socket = socket;
+      return own.id;
+    } catch (error) {
+      if (this.rooms.get(member.id)) await this.#leave(member.id);
+      else await shared.leave(member.room, member.id);
+      throw error;
+    } finally {
+      this.#admitting.delete(member.id);
+    }
+  }
+
+  /** What Redis says happened in a room with members here, in the order it happened. */
+  #roomEvent(event: RoomEvent): void {
+    switch (event.type) {
+      case 'joined': {
+        const admitting = this.#admitting.get(event.id);
+        if (admitting) {
+          // Our own join: from here on, events for the room are the seat's too.
+          // Redis keeps `previous` only if it is no one else's seat.
+          const { id, name, room, secret } = admitting.member;
+          this.rooms.admit({ id, name, room, secret, ...(event.previous ? { previous: event.previous } : {}) });
+          this.#seats.set(event.id, { socket: undefined, replay: new ReplayBuffer(), received: 0 });
+          admitting.admitted();
+        }
+        for (const peer of this.rooms.membersOf(event.room)) {
+          if (peer.id === event.id) continue;
+          this.#relay(peer.id, {
+            type: 'peer-joined',
+            id: event.id,
+            name: event.name,
+            polite: true,
+            ...(event.previous ? { previous: event.previous } : {}),
+          });
+        }
+        return;
+      }
+      case 'left':
+        // Ours, dropped by Redis (this server looked dead) or taken back elsewhere by its client.
+        if (this.rooms.get(event.id)?.room === event.room) this.#drop(event.id);
+        // Its client re-joined elsewhere naming its old id: the peers carry on with it.
+        if (event.moved) return;
+        for (const peer of this.rooms.membersOf(event.room)) {
+          this.#relay(peer.id, { type: 'peer-left', id: event.id, name: event.name });
+        }
+        return;
+      case 'signal':
+        if (this.rooms.get(event.to)?.room !== event.room) return;
+        this.#relay(event.to, { type: 'signal', from: event.from, data: event.data });
+        return;
+    }
+  }
+
+  /** A seat Redis no longer has: gone here too, and its client told to reconnect (it re-joins). */
+  #drop(id: string): void {
+    const seat = this.#seats.get(id);
+    if (!seat) return;
+    clearTimeout(seat.graceTimer);
+    this.#seats.delete(id);
+    this.rooms.leave(id);
+    seat.socket?.close(1012, 'seat lost');
   }
 
   /** The client is back on a new socket: same seat, and what it missed, in order. */
@@ -293,12 +494,14 @@ export class SignalingServer {
     seat.graceTimer.unref();
   }
 
-  #leave(id: string): void {
+  #leave(id: string): void | Promise<void> {
     const seat = this.#seats.get(id);
     clearTimeout(seat?.graceTimer);
     this.#seats.delete(id);
     const left = this.rooms.leave(id);
     if (!left) return;
+    // Its room, here included, hears `peer-left` from Redis.
+    if (this.#shared) return this.#shared.leave(left.member.room, id);
     for (const other of left.others) this.#relay(other.id, { type: 'peer-left', id, name: left.member.name });
   }
 
@@ -332,4 +535,12 @@ export class SignalingServer {
 
 function describe({ id, name, previous }: Member): { id: string; name: string; previous?: string } {
   return previous ? { id, name, previous } : { id, name };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
