@@ -6,14 +6,15 @@ import { RtcCallError, loadPart, mediaError, toRtcCallError } from './errors.js'
 import { emit } from './events.js';
 import type { InCall, InCallHost, view } from './in-call.js';
 import { formatLabel, type LabelKey, type RtcCallLabels } from './labels.js';
-import { RoomSession, type RoomListener } from './room-session.js';
-import { createLoopbackPair } from './signaling/loopback.js';
+import type { RoomListener, RoomSession } from './room-session.js';
 
 // What a call may never need is fetched when the camera is asked for, beside the bundle, not
 // with the page: the in-call features (data channel, files, devices, screen share, stats), and
 // the WebSocket client, which a loopback self-test does without. The camera prompt takes longer.
 const loadInCall = () => loadPart(() => import('./in-call.js'), 'the in-call features');
 const loadWebSocket = () => loadPart(() => import('./signaling/websocket.js'), 'the signaling client');
+const loadSession = () => loadPart(() => import('./session.js'), 'the call');
+type Session = Awaited<ReturnType<typeof loadSession>>;
 
 /** What the controller reads from its element: the attributes, as properties. */
 export interface CallHost extends ReactiveControllerHost, InCallHost {
@@ -150,8 +151,11 @@ export class CallController implements ReactiveController {
     if (this.#sessions.length > 0) return;
     const generation = this.#generation;
     try {
+      const parts = await loadSession();
+      if (generation !== this.#generation || this.#sessions.length > 0) return;
+      const { RoomSession } = parts;
       if (this.#host.loopback) {
-        this.#callLoopback(stream, configuration);
+        this.#callLoopback(parts, stream, configuration);
         return;
       }
       const room = this.#host.room.trim();
@@ -221,6 +225,7 @@ export class CallController implements ReactiveController {
       // Awaited below, once the camera is on; whatever fails first is the failure reported.
       features.catch(() => {});
       // Loaded now, and the socket opened, so Call does not wait for them; a failure shows at Call.
+      loadSession().catch(() => {});
       if (!this.#host.loopback) loadWebSocket().catch(() => {});
       if (!this.#host.loopback) this.#openEarly();
       await loadPart(() => adapterReady, "webrtc-adapter's shims for this browser");
@@ -271,7 +276,11 @@ export class CallController implements ReactiveController {
   }
 
   /** The codelab's pc1/pc2, through the same room session a signaled call uses. */
-  #callLoopback(stream: MediaStream, configuration: RTCConfiguration): void {
+  #callLoopback(
+    { RoomSession, createLoopbackPair }: Session,
+    stream: MediaStream,
+    configuration: RTCConfiguration,
+  ): void {
     const [near, far] = createLoopbackPair();
     const quiet: RoomListener = {
       joined() {},

@@ -90,8 +90,6 @@ export class Peer {
     };
     if (polite) callbacks.channel(pc.createDataChannel('rtc-call'));
     else pc.ondatachannel = ({ channel }) => callbacks.channel(channel);
-    // Nothing reports a negotiation that never got going (no offer arrived, no candidate found).
-    this.#recoveryTimer = setTimeout(() => this.#restart(), recovery.connectTimeoutMs);
     pc.onconnectionstatechange = () => {
       if (this.#closed) return;
       switch (pc.connectionState) {
@@ -111,6 +109,16 @@ export class Peer {
           break;
       }
     };
+  }
+
+  /**
+   * The remote side is known and hears our signals from now on: the time a first connection may
+   * take starts. (A connection prepared ahead, while we wait alone in the room, begins later.)
+   */
+  begin(): void {
+    if (this.#closed || this.#recoveryTimer || this.connection.connectionState === 'connected') return;
+    // Nothing reports a negotiation that never got going (no offer arrived, no candidate found).
+    this.#recoveryTimer = setTimeout(() => this.#restart(), this.#recovery.connectTimeoutMs);
   }
 
   /** ICE restart through perfect negotiation, again every interval, until connected or given up. */
@@ -138,6 +146,14 @@ export class Peer {
   /** Send these tracks to the peer (negotiation follows by itself). */
   addStream(stream: MediaStream): void {
     for (const track of stream.getTracks()) this.connection.addTrack(track, stream);
+  }
+
+  /** Our senders carry `stream`'s tracks as they are now (a device may have been switched meanwhile). */
+  useTracksOf(stream: MediaStream): void {
+    for (const sender of this.connection.getSenders()) {
+      const current = stream.getTracks().find((track) => track.kind === sender.track?.kind);
+      if (current && current !== sender.track) void sender.replaceTrack(current).catch(() => {});
+    }
   }
 
   /**

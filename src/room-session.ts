@@ -31,6 +31,8 @@ interface Connection {
   /** Mutable: a peer that re-joins gets a new id and keeps its connection. */
   remote: PeerInfo;
   orphanTimer?: ReturnType<typeof setTimeout> | undefined;
+  /** Gives the connection its remote peer: what it did before (its offer, say) goes out now. */
+  bind(remote: PeerInfo): void;
 }
 
 /**
@@ -42,6 +44,13 @@ export class RoomSession {
   readonly #options: RoomOptions;
   readonly #listener: RoomListener;
   readonly #connections = new Map<string, Connection>();
+  /**
+   * While we wait alone in the room: a connection with our media added, its offer made and its
+   * candidates gathered, for whoever joins next (towards whom we are the polite side, the one
+   * that offers). Setting up a connection and its offer takes tens of ms; this way they are not
+   * on the path from the newcomer's Call to the first frame.
+   */
+  #spare: Connection | undefined;
   #configuration: RTCConfiguration;
   #closed = false;
 
@@ -70,6 +79,7 @@ export class RoomSession {
         }
         for (const peer of peers) this.#connect(peer);
         this.#listener.joined(peers.map(({ id, name }) => ({ id, name })));
+        this.#prepareSpare();
       },
       peerJoined: (peer) => {
         if (this.#closed || this.#adopt(peer)) return;
@@ -91,6 +101,12 @@ export class RoomSession {
         for (const { peer } of this.#connections.values()) {
           const pc = peer.connection;
           pc.setConfiguration({ ...pc.getConfiguration(), iceServers: this.#configuration.iceServers ?? [] });
+        }
+        // Its candidates came from the old servers: prepare it again.
+        if (this.#spare) {
+          this.#spare.peer.close();
+          this.#spare = undefined;
+          this.#prepareSpare();
         }
       },
       connection: (status) => {
@@ -117,6 +133,8 @@ export class RoomSession {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#spare?.peer.close();
+    this.#spare = undefined;
     for (const connection of this.#connections.values()) {
       clearTimeout(connection.orphanTimer);
       connection.peer.close();
@@ -127,27 +145,59 @@ export class RoomSession {
 
   #connect(remote: RemotePeer): void {
     this.#connections.get(remote.id)?.peer.close();
-    // The callbacks read `info.id` when they run: it changes if the peer re-joins.
-    const info: PeerInfo = { id: remote.id, name: remote.name };
-    const peer = new Peer(remote.polite, this.#configuration, {
-      signal: (data) => this.#signaling.signal(info.id, data),
+    let connection = this.#spare;
+    this.#spare = undefined;
+    if (connection && !remote.polite) {
+      // Prepared to offer, but this peer offers to us: not the connection for it.
+      connection.peer.close();
+      connection = undefined;
+    }
+    connection ??= this.#newConnection(remote.polite);
+    this.#connections.set(remote.id, connection);
+    connection.bind({ id: remote.id, name: remote.name });
+  }
+
+  /** Alone in the room, with media to send: make the connection for the next one now. */
+  #prepareSpare(): void {
+    if (this.#closed || this.#spare || this.#connections.size > 0 || !this.#options.stream) return;
+    this.#spare = this.#newConnection(true);
+  }
+
+  #newConnection(polite: boolean): Connection {
+    // The callbacks read `info.id` when they run: it is set by bind(), and changes if the peer re-joins.
+    const info: PeerInfo = { id: '', name: '' };
+    let held: (() => void)[] | undefined = [];
+    const whenBound = (action: () => void) => (held ? held.push(action) : action());
+    const peer = new Peer(polite, this.#configuration, {
+      signal: (data) => whenBound(() => this.#signaling.signal(info.id, data)),
       stream: (stream) => this.#listener.remoteStream(info.id, stream),
       status: (status) => this.#listener.peerStatus(info.id, status),
-      channel: (channel) => queueMicrotask(() => this.#listener.channel(info.id, channel, peer.connection)),
+      channel: (channel) =>
+        whenBound(() => queueMicrotask(() => this.#listener.channel(info.id, channel, peer.connection))),
       error: (cause) =>
         this.#listener.error(
           new RtcCallError('protocol', `Negotiation with the peer failed: ${describe(cause)}`, { cause }),
         ),
     });
-    const connection: Connection = { peer, remote: info };
-    this.#connections.set(remote.id, connection);
     const stream = this.#options.stream;
     // The polite side opens the negotiation; the impolite one answers with its media. This way
     // round, the only side that ever rolls back an offer (the polite one) made the first offer:
     // Chromium stops showing remote video on a side whose transceivers came from the remote
     // offer once it rolls back an offer of its own (a glare or two ICE restarts at once).
-    if (stream && !remote.polite) peer.addStreamOnOffer(stream);
+    if (stream && !polite) peer.addStreamOnOffer(stream);
     else if (stream) peer.addStream(stream);
+    return {
+      peer,
+      remote: info,
+      bind(remote) {
+        Object.assign(info, remote);
+        if (stream) peer.useTracksOf(stream);
+        const actions = held ?? [];
+        held = undefined;
+        for (const action of actions) action();
+        peer.begin();
+      },
+    };
   }
 
   /** A peer that re-joined under a new id: carry on with the connection we have. */
@@ -172,6 +222,7 @@ export class RoomSession {
     connection.peer.close();
     this.#connections.delete(connection.remote.id);
     this.#listener.peerLeft({ ...connection.remote });
+    this.#prepareSpare();
   }
 }
 

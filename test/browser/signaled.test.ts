@@ -44,7 +44,8 @@ describe('<rtc-call room> through the signaling server', () => {
       for (let i = 0; i < 100 && (await connections()) !== count; i++) await new Promise((r) => setTimeout(r, 50));
       return connections();
     };
-    const before = await connections();
+    // The sockets of the tests before close as their elements are removed.
+    const before = await until(0);
     const [ada] = await pair(uniqueRoom());
     await ada.start();
     // Open before Call, so joining does not wait for the handshake.
@@ -54,6 +55,54 @@ describe('<rtc-call room> through the signaling server', () => {
     expect(await connections()).to.equal(before + 1);
     await ada.hangup();
     expect(await until(before)).to.equal(before);
+  });
+
+  it('waiting alone, the connection for the next peer is ready (offer made, candidates gathered) and is the one used', async () => {
+    const made: RTCPeerConnection[] = [];
+    const proto = RTCPeerConnection.prototype;
+    const setLocalDescription = proto.setLocalDescription as (d?: RTCLocalSessionDescriptionInit) => Promise<void>;
+    proto.setLocalDescription = function (this: RTCPeerConnection, description?: RTCLocalSessionDescriptionInit) {
+      made.push(this);
+      return setLocalDescription.call(this, description);
+    };
+    try {
+      const [ada, bob] = await pair(uniqueRoom());
+      await ada.call();
+      expect(ada.state).to.equal('waiting');
+      for (let i = 0; i < 100 && made[0]?.iceGatheringState !== 'complete'; i++)
+        await new Promise((r) => setTimeout(r, 50));
+      const [prepared] = made;
+      expect(prepared?.localDescription?.type).to.equal('offer');
+      expect(prepared?.iceGatheringState).to.equal('complete');
+      expect(ada.connections).to.deep.equal([]);
+
+      // A camera switched while waiting (as selectCamera does it) goes out on the prepared connection.
+      const stream = ada.localStream!;
+      const [old] = stream.getVideoTracks();
+      const [fresh] = (await navigator.mediaDevices.getUserMedia({ video: true })).getVideoTracks();
+      stream.removeTrack(old!);
+      old!.stop();
+      stream.addTrack(fresh!);
+
+      await bob.call();
+      await Promise.all([untilState(ada, 'connected'), untilState(bob, 'connected')]);
+      expect(ada.connections[0]).to.equal(prepared);
+      const sent = prepared!.getSenders().find((sender) => sender.track?.kind === 'video');
+      expect(sent?.track).to.equal(fresh);
+      await framesPresented(part<HTMLVideoElement>(bob, 'remote-video'), 10);
+
+      // Alone again after the peer leaves: prepared again.
+      const count = made.length;
+      await bob.hangup();
+      await untilState(ada, 'waiting');
+      for (let i = 0; i < 100 && made.length === count; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(made.length).to.be.greaterThan(count);
+      expect(made.at(-1)).to.not.equal(prepared);
+      await ada.hangup();
+      expect(made.at(-1)!.signalingState).to.equal('closed');
+    } finally {
+      proto.setLocalDescription = setLocalDescription;
+    }
   });
 
   it('hang-up on one side sends the other back to waiting with rtc-call-peer-left', async () => {

@@ -1,8 +1,8 @@
 /**
  * What a page loads, in real browsers, from the real server on another origin (CONTRACT §1):
  * before a call, the bundle and this browser's own webrtc-adapter shims, within the size budget;
- * the in-call features and the WebSocket client once the camera is asked for; another browser's
- * shims never.
+ * the call (peer connections, room), the in-call features and the WebSocket client once the
+ * camera is asked for; another browser's shims never.
  *
  * Needs `npm run build` first. Run: node --test --test-concurrency=1 test/node/bundle.test.js
  */
@@ -50,7 +50,7 @@ async function openShimmed(browser, pages, method) {
   return page;
 }
 
-test('Chromium: before a call, the bundle and the Chrome shims only, within 25 KiB gzip; Start fetches the call features', async (t) => {
+test('Chromium: before a call, the bundle and the Chrome shims only, within 25 KiB gzip; Start fetches the call and its features', async (t) => {
   const { server, pages } = await startServers(t);
   const [browser] = await launchBrowsers(t, [() => launchChromium()]);
   const page = await openShimmed(browser, pages, 'getLocalStreams');
@@ -69,6 +69,7 @@ test('Chromium: before a call, the bundle and the Chrome shims only, within 25 K
   await page.evaluate(() => document.querySelector('rtc-call').start());
   await page.waitForState('ready');
   const after = (await scriptsFrom(page, server.origin)).map(withoutHash);
+  assert.ok(after.includes('/chunks/session.js'), `the call's connections fetched at Start: ${after.join(', ')}`);
   assert.ok(after.includes('/chunks/in-call.js'), `in-call features fetched at Start: ${after.join(', ')}`);
   assert.ok(after.includes('/chunks/websocket.js'), `the WebSocket client fetched at Start: ${after.join(', ')}`);
   assert.ok(!after.some((path) => /firefox|safari/.test(path)), `another browser's shims: ${after.join(', ')}`);
