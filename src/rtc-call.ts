@@ -69,7 +69,7 @@ import { styles } from './rtc-call.styles.js';
  * @cssprop [--rtc-call-disabled-background=#dde3ea] - A disabled button (dark scheme: #2d333b).
  * @cssprop [--rtc-call-disabled-color=#3c4650] - A disabled button's text (dark scheme: #b8c0c8).
  * @cssprop [--rtc-call-error-color=#b3261e] - Status text colour when failed (dark scheme: #f2b8b5).
- * @cssprop [--rtc-call-focus=#f6b100] - Keyboard focus ring colour.
+ * @cssprop [--rtc-call-focus=#7a4300] - Keyboard focus ring colour (dark scheme: #f6b100).
  */
 export class RtcCall extends LitElement {
   static override styles = styles;
