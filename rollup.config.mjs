@@ -27,10 +27,10 @@ function minifyStyles() {
  * fetched on demand: one browser's own adapter shims at load, the in-call features and the
  * WebSocket client when the camera is asked for.
  */
-const BUNDLED = /\/src\/rtc-call\.ts$|\/webrtc-adapter\/src\/js\/(common_shim|utils)\.js$|\/sdp\/sdp\.js$/;
+const BUNDLED = /\/src\/(define|rtc-call)\.ts$|\/webrtc-adapter\/src\/js\/(common_shim|utils)\.js$|\/sdp\/sdp\.js$/;
 
 export default {
-  input: 'src/rtc-call.ts',
+  input: 'src/define.ts',
   // Lets the bundle export what its chunks import from it, instead of a re-exporting facade.
   preserveEntrySignatures: 'allow-extension',
   output: {

@@ -1,6 +1,6 @@
 import { createComponent, type EventName } from '@lit/react';
 import * as React from 'react';
-import { RtcCall as RtcCallElement } from './rtc-call.js';
+import { RtcCall as RtcCallElement } from './define.js';
 
 /**
  * `<rtc-call>` as a React component: props set the element's properties (objects and booleans

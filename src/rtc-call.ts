@@ -438,9 +438,6 @@ export class RtcCall extends LitElement {
   };
 }
 
-// Tolerate being loaded twice (e.g. the bundle and an npm copy on one page).
-if (!customElements.get('rtc-call')) customElements.define('rtc-call', RtcCall);
-
 declare global {
   interface HTMLElementTagNameMap {
     'rtc-call': RtcCall;

@@ -114,6 +114,27 @@ describe('<rtc-call> element', () => {
     await el.hangup();
   });
 
+  it('rtc-call/element is the class alone: importing it registers nothing; rtc-call/define registers it', async () => {
+    const frame = document.createElement('iframe');
+    document.body.append(frame);
+    try {
+      const win = frame.contentWindow as Window & typeof globalThis & { result?: Promise<unknown> };
+      const script = win.document.createElement('script');
+      script.type = 'module';
+      script.textContent = `window.result = (async () => {
+        const { RtcCall } = await import('${new URL('../../src/rtc-call.ts', import.meta.url).href}');
+        const before = customElements.get('rtc-call');
+        await import('${new URL('../../src/define.ts', import.meta.url).href}');
+        return [typeof RtcCall, before === undefined, customElements.get('rtc-call') === RtcCall];
+      })();`;
+      win.document.body.append(script);
+      for (let i = 0; i < 100 && !win.result; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(await win.result).to.deep.equal(['function', true, true]);
+    } finally {
+      frame.remove();
+    }
+  });
+
   it('loading the bundle after the element is already defined does not throw', async () => {
     const defined = customElements.get('rtc-call');
     // The built single-file bundle (npm test builds it first): a second copy on the same page.

@@ -1,6 +1,6 @@
 import { fixture, html } from '@open-wc/testing';
 import type { CallState } from '../../src/call-state.js';
-import '../../src/rtc-call.js';
+import '../../src/define.js';
 import type { RtcCall } from '../../src/rtc-call.js';
 
 /** Resolves when the element is in `state`; rejects after `timeout` ms naming where it got stuck. */

@@ -1,7 +1,7 @@
 import { expect } from '@open-wc/testing';
 import { createApp, ref, type App } from 'vue/dist/vue.esm-browser.js';
 import type { StateChangeDetail } from '../../src/events.js';
-import '../../src/rtc-call.js';
+import '../../src/define.js';
 import { untilState } from './helpers.js';
 
 describe('Vue (<rtc-call> in a template)', () => {
