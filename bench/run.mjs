@@ -1,18 +1,25 @@
 // npm run bench: measures in one run, on this machine, as ratios against a floor; writes
-// bench/results.json and bench/RESULTS.md. `--quick` does few runs (CI checks the scripts work).
-import { readFileSync, writeFileSync } from 'node:fs';
+// bench/results.json and bench/RESULTS.md. `--quick` does few runs and short steps (CI checks
+// the scripts work) and writes to bench/tmp/ instead; `--out DIR` writes there.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { extname, join, normalize } from 'node:path';
+import { extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 import { startServer } from '../lib/server/index.js';
 import { CHROMIUM_ARGS, findChromium } from '../scripts/browsers.mjs';
+import { serverBench, serverMarkdown } from './server.mjs';
 import { signaledSetup } from './signaled.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const quick = process.argv.includes('--quick');
 const RUNS = quick ? 2 : 9;
+const outFlag = process.argv.indexOf('--out');
+if (outFlag >= 0 && !process.argv[outFlag + 1]) throw new Error('--out needs a directory');
+// Quick figures are too rough to keep: they never replace the committed ones.
+const out = outFlag >= 0 ? resolve(process.argv[outFlag + 1]) : join(root, quick ? 'bench/tmp' : 'bench');
+mkdirSync(out, { recursive: true });
 
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -147,11 +154,13 @@ try {
     date: new Date().toISOString(),
     quick,
     bundle: bundleSize(),
+    // Before any browser starts: it wants the machine's CPUs to itself.
+    server: await serverBench({ quick, round }),
     loopbackSetup: await loopbackSetup(origin),
     signaledSetup: await signaledSetup({ runs: quick ? 1 : 7, origin, median, round }),
     fileTransfer: await fileTransfer(),
   };
-  writeFileSync(join(root, 'bench/results.json'), JSON.stringify(results, null, 2) + '\n');
+  writeFileSync(join(out, 'results.json'), JSON.stringify(results, null, 2) + '\n');
   const { bundle, loopbackSetup: loop, signaledSetup: sig, fileTransfer: file } = results;
   const kb = (bytes) => (bytes / 1024).toFixed(1);
   const verdict = (ok) => (ok ? 'met' : 'not met');
@@ -191,8 +200,9 @@ Same flow for all: both cameras on and ready, one side calls.
 | file | time | throughput | sender's JS heap before → peak |
 |---|---|---|---|
 | ${file.mib} MiB | ${file.seconds} s | ${file.mbPerSecond} MB/s | ${file.senderHeapBeforeMB} → ${file.senderHeapPeakMB} MB |
-`;
-  writeFileSync(join(root, 'bench/RESULTS.md'), markdown);
+
+${serverMarkdown(results.server)}`;
+  writeFileSync(join(out, 'RESULTS.md'), markdown);
   console.log(markdown);
 } finally {
   server.close();
