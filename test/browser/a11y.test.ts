@@ -43,6 +43,39 @@ describe('<rtc-call> accessibility', () => {
     expect(checked).to.deep.equal(['idle', 'ready', 'waiting', 'connected', 'ended', 'failed']);
   });
 
+  it('is axe-clean while starting and connecting too', async () => {
+    const url = await executeServerCommand<string, undefined>('signaling-url');
+    const room = `a11y-${Math.random().toString(36).slice(2)}`;
+    const media = navigator.mediaDevices;
+    const getUserMedia = media.getUserMedia;
+    // A camera prompt nobody answers: the element stays in `starting`.
+    media.getUserMedia = () => new Promise<MediaStream>(() => {});
+    const waiting = await fixture<RtcCall>(html`<rtc-call chat loopback></rtc-call>`);
+    try {
+      void waiting.start().catch(() => {});
+      await untilState(waiting, 'starting');
+      await waiting.updateComplete;
+      await expect(waiting).to.be.accessible();
+    } finally {
+      media.getUserMedia = getUserMedia;
+      await waiting.hangup();
+    }
+    // A peer that joins and never answers: the element stays `connecting`.
+    const el = await fixture<RtcCall>(html`<rtc-call chat room=${room} signaling-url=${url}></rtc-call>`);
+    await el.call();
+    const silent = new WebSocket(url);
+    await new Promise((resolve) => silent.addEventListener('open', resolve, { once: true }));
+    silent.send(JSON.stringify({ type: 'join', room, name: 'Silent' }));
+    try {
+      await untilState(el, 'connecting');
+      await el.updateComplete;
+      await expect(el).to.be.accessible();
+    } finally {
+      silent.close();
+      await el.hangup();
+    }
+  });
+
   it('keyboard only: Tab in control order, Start → Call → Mute → Hang up with Enter and Space', async () => {
     const el = await fixture<RtcCall>(html`<rtc-call loopback></rtc-call>`);
     part(el, 'start-button').focus();

@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:http';
 import { connect as connectNet, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -616,6 +617,33 @@ export async function closeAll(...handles) {
     handles.filter(Boolean).map((handle) => handle.close?.() ?? handle.stop?.()),
   );
   return results;
+}
+
+/** axe-core, as the browser tests use it (through @open-wc/testing). */
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+/**
+ * axe-core on a playwright page (shadow roots included), in the light and the dark scheme: the
+ * violations as readable lines, none when it is clean. With `element` (a selector), only that
+ * element, without the rules about a whole page (landmarks, a heading), as the browser tests do.
+ */
+export async function axeViolations(page, { element } = {}) {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
+  const found = [];
+  for (const colorScheme of ['light', 'dark']) {
+    await page.emulateMedia({ colorScheme });
+    const violations = await page.evaluate(async (element) => {
+      const pageRules = ['region', 'landmark-one-main', 'page-has-heading-one'];
+      const { violations } = await window.axe.run(element ? document.querySelector(element) : document, {
+        resultTypes: ['violations'],
+        ...(element ? { rules: Object.fromEntries(pageRules.map((rule) => [rule, { enabled: false }])) } : {}),
+      });
+      return violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+    }, element);
+    found.push(...violations.map((line) => `${colorScheme}: ${line}`));
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+  return found;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -10,13 +10,10 @@
  */
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { test } from 'node:test';
-import { CallPage, ROOT, WAIT, launchChromium, startRtcServer, uniqueRoom } from './browser-harness.js';
+import { CallPage, ROOT, WAIT, axeViolations, launchChromium, startRtcServer, uniqueRoom } from './browser-harness.js';
 
 const RESULTS = `${ROOT}test-results/`;
-/** axe-core, as the browser tests use it (through @open-wc/testing). */
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 const SIZES = [
   { label: 'desktop', width: 1280, height: 800 },
@@ -40,22 +37,6 @@ function watchProblems(page, origin) {
     }
   });
   return problems;
-}
-
-/** axe-core on the whole page (shadow roots included), light and dark: violations as readable lines. */
-async function axeViolations(page) {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
-  const found = [];
-  for (const colorScheme of ['light', 'dark']) {
-    await page.emulateMedia({ colorScheme });
-    const violations = await page.evaluate(async () => {
-      const { violations } = await window.axe.run(document, { resultTypes: ['violations'] });
-      return violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-    });
-    found.push(...violations.map((line) => `${colorScheme}: ${line}`));
-  }
-  await page.emulateMedia({ colorScheme: 'light' });
-  return found;
 }
 
 /** How far the page reaches past the viewport sideways (0 when it fits). */
