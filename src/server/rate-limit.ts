@@ -14,6 +14,9 @@ export function checkRateLimit(limit: RateLimit, what: string): RateLimit {
   return limit;
 }
 
+/** The default clock, one for every bucket (not a function bound for each). */
+const monotonicNow = (): number => performance.now();
+
 /**
  * One bucket per socket. A token bucket rather than a fixed window, so a burst (a peer
  * trickling its ICE candidates) passes while a steady flood does not.
@@ -24,7 +27,7 @@ export class TokenBucket {
   #tokens: number;
   #last: number;
 
-  constructor(limit: RateLimit, now: () => number = performance.now.bind(performance)) {
+  constructor(limit: RateLimit, now: () => number = monotonicNow) {
     this.#limit = checkRateLimit(limit, 'a rate limit');
     this.#now = now;
     this.#tokens = limit.burst;

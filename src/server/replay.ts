@@ -5,16 +5,21 @@
 export interface ReplayLimits {
   /** Messages kept per seat, at most. */
   messages: number;
-  /** Bytes kept per seat, at most. */
+  /** Characters of text kept per seat, at most. */
   bytes: number;
 }
 
 export const DEFAULT_REPLAY_LIMITS: ReplayLimits = { messages: 256, bytes: 512 * 1024 };
 
+interface Entry {
+  readonly seq: number;
+  readonly text: string;
+}
+
 export class ReplayBuffer {
   readonly #limits: ReplayLimits;
   #seq = 0;
-  #entries: { seq: number; text: string }[] = [];
+  #entries: Entry[] = [];
   #bytes = 0;
   /** The highest number dropped for room before it was confirmed: a replay from below it is impossible. */
   #lost = 0;
@@ -25,23 +30,28 @@ export class ReplayBuffer {
 
   /** Numbers `message`, keeps it, and returns its text to send. */
   add(message: object): string {
+    return this.addJson(JSON.stringify(message));
+  }
+
+  /**
+   * Numbers a message given as the JSON text of an object without `seq` (the caller made it, so it
+   * is one), keeps it, and returns its text, `seq` included, to send.
+   */
+  addJson(json: string): string {
     const seq = ++this.#seq;
-    const text = JSON.stringify({ ...message, seq });
+    // `{…}` → `{…,"seq":n}`: the message is not serialised again.
+    const text = json.length > 2 ? `${json.slice(0, -1)},"seq":${seq}}` : `{"seq":${seq}}`;
     this.#entries.push({ seq, text });
     this.#bytes += text.length;
     while (this.#entries.length > this.#limits.messages || this.#bytes > this.#limits.bytes) {
-      const dropped = this.#entries.shift()!;
-      this.#bytes -= dropped.text.length;
-      this.#lost = dropped.seq;
+      this.#lost = this.#shift().seq;
     }
     return text;
   }
 
   /** The client has everything up to `received`: forget it. */
   confirm(received: number): void {
-    while (this.#entries.length > 0 && this.#entries[0]!.seq <= received) {
-      this.#bytes -= this.#entries.shift()!.text.length;
-    }
+    while (this.#entries.length > 0 && this.#entries[0]!.seq <= received) this.#shift();
   }
 
   /** What a client that has everything up to `received` missed, or undefined if some of it is gone. */
@@ -53,5 +63,16 @@ export class ReplayBuffer {
 
   get size(): number {
     return this.#entries.length;
+  }
+
+  /** Characters of text kept. */
+  get length(): number {
+    return this.#bytes;
+  }
+
+  #shift(): Entry {
+    const entry = this.#entries.shift()!;
+    this.#bytes -= entry.text.length;
+    return entry;
   }
 }

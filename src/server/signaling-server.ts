@@ -8,6 +8,7 @@ import {
   type JoinMessage,
   type ServerErrorCode,
   type ServerMessage,
+  type SignalData,
 } from '../protocol.js';
 import { TOKEN_REFUSALS, verifyJoinToken } from './auth.js';
 import { TokenBucket, checkRateLimit, type RateLimit } from './rate-limit.js';
@@ -27,9 +28,11 @@ export interface SignalingOptions {
   joinSecret?: string;
   log?: (line: string) => void;
   /**
-   * How often each socket is pinged, in ms (default 4000; 0: never). A socket that has not
-   * answered the previous ping (a frozen or vanished peer: its TCP connection may look open for
-   * minutes) is cut off, and its room hears `peer-left` within two intervals.
+   * The heartbeat's interval, in ms (default 4000; 0: none). Any frame from a socket (a message,
+   * a pong) shows it is alive; one that sent nothing for a whole interval is pinged, and if that
+   * goes unanswered (a frozen or vanished peer: its TCP connection may look open for minutes) it
+   * is cut off: its room hears `peer-left` within two intervals of its last frame. The sockets
+   * are looked at a slice at a time (every 100 ms at most), never all in one go.
    */
   heartbeatMs?: number;
   /**
@@ -85,6 +88,23 @@ const DEFAULTS = {
   redisPresenceTtlMs: 10_000,
 } as const;
 
+/** How many times per heartbeat interval every socket is looked at. */
+const HEARTBEAT_ROUNDS = 4;
+
+/** The heartbeat looks at a slice of the sockets this often, at most, in ms. */
+const HEARTBEAT_TICK_MS = 100;
+
+const ignore = (): void => {};
+
+/** What the heartbeat knows of one socket. */
+interface Liveness {
+  readonly socket: WebSocket;
+  /** The heartbeat's clock when the socket's last frame came. */
+  heard: number;
+  /** The clock when it was pinged and had not answered yet, else -1. */
+  pinged: number;
+}
+
 /** How long close() waits for clients to answer its close frame before it cuts them off, in ms. */
 const CLOSE_GRACE_MS = 5000;
 
@@ -103,8 +123,13 @@ export class SignalingServer {
   readonly #maxBufferedBytes: number;
   readonly #messageRate: RateLimit;
   readonly #joinRate: RateLimit;
-  /** Sockets pinged by the last heartbeat that have not answered yet. */
-  readonly #awaitingPong = new WeakSet<WebSocket>();
+  /** Every open socket, for the heartbeat (none without one). */
+  readonly #alive = new Map<WebSocket, Liveness>();
+  /** Where the heartbeat's current round has got to in #alive. */
+  #round: Iterator<Liveness> | undefined;
+  /** The heartbeat's clock (ms), read once per slice: stamping a frame with it costs nothing. */
+  #clock = performance.now();
+  readonly #heartbeatMs: number;
   /** Sockets the heartbeat cut off: their seats are not held. */
   readonly #silent = new WeakSet<WebSocket>();
   readonly #heartbeat: ReturnType<typeof setInterval> | undefined;
@@ -124,8 +149,10 @@ export class SignalingServer {
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: LIMITS.message });
     this.#wss.on('connection', (socket) => this.#accept(socket));
     const heartbeatMs = options.heartbeatMs ?? DEFAULTS.heartbeatMs;
+    this.#heartbeatMs = heartbeatMs > 0 ? heartbeatMs : 0;
     if (heartbeatMs > 0) {
-      this.#heartbeat = setInterval(() => this.#ping(), heartbeatMs);
+      const tickMs = Math.min(HEARTBEAT_TICK_MS, heartbeatMs / HEARTBEAT_ROUNDS);
+      this.#heartbeat = setInterval(() => this.#beat(tickMs), tickMs);
       // The heartbeat alone must not keep the process alive.
       this.#heartbeat.unref();
     }
@@ -189,17 +216,40 @@ export class SignalingServer {
     return this.#wss.clients.size;
   }
 
-  /** The `ws` README heartbeat: whoever did not answer the last ping is gone. */
-  #ping(): void {
-    for (const socket of this.#wss.clients) {
-      if (this.#awaitingPong.has(socket)) {
-        // Its 'close' follows, and with it the usual `peer-left`.
-        this.#silent.add(socket);
-        socket.terminate();
-        continue;
+  /**
+   * One slice of the heartbeat: each socket is looked at HEARTBEAT_ROUNDS times per interval, a
+   * slice every tick, so no pass holds the event loop for long whatever the number of sockets.
+   * A socket heard from within the interval is left alone; one silent for a whole interval is
+   * pinged; one still silent two rounds after its ping is cut off. Its last frame came at `heard`:
+   * the ping goes out by `heard` + 1¼ intervals, the cut-off by `heard` + 1¾, within the two
+   * intervals promised with a quarter to spare for a busy event loop.
+   */
+  #beat(tickMs: number): void {
+    const now = (this.#clock = performance.now());
+    const interval = this.#heartbeatMs;
+    const roundMs = interval / HEARTBEAT_ROUNDS;
+    const total = this.#alive.size;
+    let count = Math.min(total, Math.ceil((total * tickMs) / roundMs));
+    while (count-- > 0) {
+      let next = this.#round?.next();
+      if (!next || next.done) {
+        this.#round = this.#alive.values();
+        next = this.#round.next();
+        if (next.done) return;
       }
-      this.#awaitingPong.add(socket);
-      socket.ping();
+      const life = next.value;
+      if (now - life.heard < interval) {
+        life.pinged = -1;
+      } else if (life.pinged < 0) {
+        life.pinged = now;
+        life.socket.ping();
+      } else if (now - life.pinged >= 1.5 * roundMs) {
+        // Two rounds (half an interval) unanswered, allowing for a round that came early. Its
+        // 'close' follows, and with it the usual `peer-left`.
+        this.#alive.delete(life.socket);
+        this.#silent.add(life.socket);
+        life.socket.terminate();
+      }
     }
   }
 
@@ -208,23 +258,24 @@ export class SignalingServer {
     // An 'error' without a handler would crash the process: attach it first. `ws` then closes
     // the socket itself, with the code that says why (1009 too big, 1007 not UTF-8); terminating
     // here would cut that close frame off.
-    socket.on('error', () => {});
+    socket.on('error', ignore);
     // Shared rooms answer asynchronously: one queue per socket keeps its messages, and its close,
     // in the order they came. Local rooms answer at once, as they always did.
-    let queue = Promise.resolve();
-    const serially = (task: () => void | Promise<void>): void => {
-      queue = queue.then(task).catch((error: unknown) => this.#failed(socket, error));
-    };
+    const serially = this.#sharing ? this.#queue(socket) : undefined;
+    const life: Liveness = { socket, heard: this.#clock, pinged: -1 };
+    const heartbeat = this.#heartbeatMs > 0;
+    if (heartbeat) this.#alive.set(socket, life);
     socket.on('close', () => {
+      this.#alive.delete(socket);
       const closed = (): void => {
         if (peerId) this.#disconnected(peerId, socket);
         peerId = undefined;
       };
-      if (this.#sharing) serially(closed);
+      if (serially) serially(closed);
       else closed();
     });
     // Browsers answer pings by themselves, even where the page cannot see them.
-    socket.on('pong', () => this.#awaitingPong.delete(socket));
+    if (heartbeat) socket.on('pong', () => (life.heard = this.#clock));
     const messageRate = new TokenBucket(this.#messageRate);
     const joinRate = new TokenBucket(this.#joinRate);
     const handle = (data: RawData, isBinary: boolean): void | Promise<void> => {
@@ -299,7 +350,7 @@ export class SignalingServer {
             seat.received = message.seq;
           }
           // `from` is stamped here, whatever the sender wrote.
-          if (target) this.#relay(target.id, { type: 'signal', from: peerId, data: message.data });
+          if (target) this.#relaySignal(target.id, peerId, message.data);
           else return shared?.relay(this.rooms.get(peerId)!.room, peerId, message.to, message.data);
           return;
         }
@@ -318,16 +369,26 @@ export class SignalingServer {
       }
     };
     socket.on('message', (data: RawData, isBinary: boolean) => {
+      // Any frame shows the socket is alive: no need to ping it.
+      life.heard = this.#clock;
       // After we closed it (rate limit), whatever the client still sends is not read.
       if (socket.readyState !== socket.OPEN) return;
       if (!messageRate.take()) return socket.close(1008, 'rate limit');
-      if (this.#sharing) return serially(() => handle(data, isBinary));
+      if (serially) return serially(() => handle(data, isBinary));
       try {
         void handle(data, isBinary);
       } catch (error) {
         this.#failed(socket, error);
       }
     });
+  }
+
+  /** Runs a socket's tasks one after the other, each once the one before has settled. */
+  #queue(socket: WebSocket): (task: () => void | Promise<void>) => void {
+    let queue = Promise.resolve();
+    return (task) => {
+      queue = queue.then(task).catch((error: unknown) => this.#failed(socket, error));
+    };
   }
 
   /** A bug, or Redis out of reach, must cost one message, not the process and every call on it. */
@@ -448,7 +509,7 @@ export class SignalingServer {
         return;
       case 'signal':
         if (this.rooms.get(event.to)?.room !== event.room) return;
-        this.#relay(event.to, { type: 'signal', from: event.from, data: event.data });
+        this.#relaySignal(event.to, event.from, event.data);
         return;
     }
   }
@@ -509,8 +570,18 @@ export class SignalingServer {
   #relay(id: string, message: ServerMessage): void {
     const seat = this.#seats.get(id);
     if (!seat) return;
-    const text = seat.replay.add(message);
-    this.#sendText(seat.socket, text);
+    this.#sendText(seat.socket, seat.replay.add(message));
+  }
+
+  /**
+   * A `signal` relayed: its text made around the validated data, serialised once (the whole
+   * message is not serialised again to number it).
+   */
+  #relaySignal(to: string, from: string, data: SignalData): void {
+    const seat = this.#seats.get(to);
+    if (!seat) return;
+    const json = `{"type":"signal","from":${JSON.stringify(from)},"data":${JSON.stringify(data)}}`;
+    this.#sendText(seat.socket, seat.replay.addJson(json));
   }
 
   #error(socket: WebSocket, code: ServerErrorCode, message: string): void {

@@ -81,6 +81,33 @@ describe('heartbeat', () => {
     await a.expectQuiet();
   });
 
+  test('a socket that keeps sending is not pinged; once it goes silent it is, then cut off', async (t) => {
+    const heartbeatMs = 600;
+    const server = await setup(t, { heartbeatMs });
+    const a = await Client.open(t, server.url);
+    await a.join('room', 'Ada');
+    // Answers no protocol ping: only its own messages show it is alive.
+    const b = await Client.open(t, server.url, { autoPong: false });
+    let pings = 0;
+    b.ws.on('ping', () => pings++);
+    const { id } = await b.join('room', 'Bo');
+    await a.next('peer-joined');
+    // Five intervals of an application-level ping every quarter interval.
+    for (let i = 0; i < 20; i++) {
+      b.send({ type: 'ping' });
+      await new Promise((resolve) => setTimeout(resolve, heartbeatMs / 4));
+    }
+    assert.equal(pings, 0, 'pinged while it was sending');
+    assert.equal(b.ws.readyState, WebSocket.OPEN);
+    // Silent from here: pinged once, unanswered, cut off within two intervals of its last frame.
+    const silentSince = performance.now();
+    assert.deepEqual(await a.next('peer-left', 2 * heartbeatMs + 1000), { type: 'peer-left', id, name: 'Bo' });
+    const silentFor = performance.now() - silentSince;
+    assert.equal((await b.closedWithin()).code, 1006);
+    assert.equal(pings, 1);
+    t.diagnostic(`cut off ${Math.round(silentFor)} ms after its last message, heartbeat ${heartbeatMs} ms`);
+  });
+
   test('heartbeatMs: 0 turns it off', async (t) => {
     const off = await setup(t, { heartbeatMs: 0 });
     const on = await setup(t, { heartbeatMs: 100 });

@@ -51,3 +51,27 @@ test('a client claiming more than was sent is refused', () => {
   buffer.add({ type: 'a' });
   assert.equal(buffer.since(2), undefined);
 });
+
+test('the bound counts the text kept, and confirming frees it', () => {
+  const buffer = new ReplayBuffer({ messages: 100, bytes: 100 });
+  const sent = buffer.add({ pad: 'x'.repeat(30) });
+  assert.equal(sent, JSON.stringify({ pad: 'x'.repeat(30), seq: 1 }));
+  assert.equal(buffer.length, sent.length);
+  buffer.add({ pad: 'x'.repeat(30) });
+  buffer.add({ pad: 'x'.repeat(30) });
+  // 41 characters each: a third is over 100, and the oldest goes.
+  assert.equal(buffer.size, 2);
+  assert.equal(buffer.length, 2 * sent.length);
+  assert.equal(buffer.since(0), undefined, 'seq 1 was dropped unconfirmed');
+  buffer.confirm(3);
+  assert.equal(buffer.length, 0);
+});
+
+test('addJson numbers JSON text without parsing or serialising it again', () => {
+  const buffer = new ReplayBuffer();
+  const data = { description: { type: 'offer', sdp: 'v=0\r\n"quoted"' } };
+  const first = buffer.addJson(`{"type":"signal","from":"x","data":${JSON.stringify(data)}}`);
+  assert.deepEqual(JSON.parse(first), { type: 'signal', from: 'x', data, seq: 1 });
+  assert.deepEqual(JSON.parse(buffer.addJson('{}')), { seq: 2 });
+  assert.deepEqual(parse(buffer.since(0)), [{ type: 'signal', from: 'x', data, seq: 1 }, { seq: 2 }]);
+});
