@@ -302,6 +302,11 @@ export class RtcCall extends LitElement {
 
   protected override updated(): void {
     if (this.getAttribute('state') !== this.state) this.setAttribute('state', this.state);
+    // `autoplay` alone can leave a call's video paused on its first frame (Firefox, when the
+    // stream's tracks start muted and get their media later): play it, at every render until it runs.
+    for (const video of this.renderRoot.querySelectorAll('video')) {
+      if (video.srcObject && video.paused) video.play().catch(() => {});
+    }
   }
 
   protected override render() {

@@ -18,6 +18,21 @@ describe('<rtc-call loopback>', () => {
     await el.hangup();
   });
 
+  it('a call video left paused (autoplay did not start it) is played at the next render', async () => {
+    const el = await loopbackCall();
+    await el.call();
+    await untilState(el, 'connected');
+    const remote = part<HTMLVideoElement>(el, 'remote-video');
+    await framesPresented(remote, 2);
+    remote.pause();
+    expect(remote.paused).to.equal(true);
+    el.requestUpdate();
+    await el.updateComplete;
+    expect(await framesPresented(remote, 5)).to.equal(5);
+    expect(remote.paused).to.equal(false);
+    await el.hangup();
+  });
+
   it('goes ready → connecting → connected, with one state event per change', async () => {
     const el = await loopbackCall();
     const seen: string[] = [];
