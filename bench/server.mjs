@@ -429,13 +429,13 @@ export function serverMarkdown(s) {
 // What profiling the server showed (its causes, not this run's figures): said where a goal is missed.
 const THROUGHPUT_CAUSE = [
   'Why, from `node --cpu-prof` of each server relaying 6000 msg/s over 50 rooms: per message ours parses and validates',
-  'the JSON, then serialises all of it again, SDP included (`JSON.stringify({...message, seq})` in `ReplayBuffer.add`),',
-  "and `ws` encodes that string once more into the frame; the text then stays in the seat's replay buffer (up to 256",
-  "messages or 512 KiB) until the client's next `ping`, up to 4 s later, so 5 KB strings outlive young-generation",
-  'collections and are copied and promoted (GC 7 % of the profile, against 4 % for PeerJS). PeerJS parses and',
-  'serialises once too but keeps nothing; the raw relay does neither, and its main thread was busy less than half as',
-  "long as PeerJS's in the profile. Parsing and re-serialising the payload is what costs: ours can only reach 2× PeerJS",
-  'by not redoing it for the payload.',
+  "the JSON, serialises the `data` (the SDP) once more for the relayed text, and keeps that text in the seat's replay",
+  "buffer (up to 256 messages or 512 KiB) until the client's next `ping` confirms it, up to 4 s later, so 5 KB strings",
+  'outlive young-generation collections and are copied and promoted (GC 7 % of the profile, against 4 % for PeerJS,',
+  'which keeps nothing). The raw relay parses nothing, and its main thread was busy less than half as long as',
+  "PeerJS's. Numbering the relayed text without serialising the whole message again took 5 % off; keeping it as a",
+  'Buffer cost 3 % more. Reaching 2× PeerJS needs relaying the payload without parsing and re-serialising it, while',
+  'still refusing what the schema does not allow: not done yet.',
 ].join(' ');
 const MEMORY_CAUSE = [
   'Why, from heap snapshots at 2000 sockets: ours holds about 1.4 KB more JS heap per socket than the raw relay: two',
@@ -444,8 +444,7 @@ const MEMORY_CAUSE = [
   '`ReplayBuffer` and arrays (~250 B), the member with its id and secret strings (~200 B).',
 ].join(' ');
 const STALL_CAUSE = [
-  "Why ours' latency grows with the connection count: its heartbeat pings every socket in one synchronous pass every",
-  '4 s; at 10,000 sockets that pass held the event loop for 150–300 ms in a run of its own (`monitorEventLoopDelay`',
-  'every 2 s; about 8 ms with the heartbeat off, as for PeerJS and the raw relay), and whatever arrives meanwhile waits. The answers to',
-  "the clients' own `ping`s double the idle traffic besides.",
+  'The heartbeat checks a slice of the sockets every 100 ms and pings only those silent for a whole interval (it used',
+  'to ping every socket in one pass every 4 s, which held the event loop 150–300 ms at 10,000 sockets); what stalls',
+  "the loop now is not isolated yet. Answering the clients' own `ping`s every 4 s is most of the idle CPU.",
 ].join(' ');
