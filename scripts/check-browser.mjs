@@ -19,19 +19,14 @@ if (!existsSync('/usr/bin/turnserver')) {
   console.error('npm test needs coturn for the relay tests: install it with `sudo apt-get install -y coturn`.');
   process.exit(1);
 }
-try {
-  execFileSync('openssl', ['version'], { stdio: 'ignore' });
-} catch {
-  console.error(
-    'npm test needs openssl for the TLS test certificate: install it with `sudo apt-get install -y openssl`.',
-  );
-  process.exit(1);
+/** Exits with one line saying how to get `command` unless it runs. */
+function need(command, versionFlag, pkg, what) {
+  try {
+    execFileSync(command, [versionFlag], { stdio: 'ignore' });
+  } catch {
+    console.error(`npm test needs ${pkg} for ${what}: install it with \`sudo apt-get install -y ${pkg}\`.`);
+    process.exit(1);
+  }
 }
-try {
-  execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
-} catch {
-  console.error(
-    'npm test needs redis-server for the scale-out test: install it with `sudo apt-get install -y redis-server`.',
-  );
-  process.exit(1);
-}
+need('openssl', 'version', 'openssl', 'the TLS test certificate');
+need('redis-server', '--version', 'redis-server', 'the scale-out test');

@@ -4,7 +4,7 @@ import { readConstraints, readIceServers, readIceTransportPolicy, readSignalingU
 import { adapterReady } from './adapter.js';
 import { RtcCallError, loadPart, mediaError, toRtcCallError } from './errors.js';
 import { emit } from './events.js';
-import type { InCall, InCallHost, view } from './in-call.js';
+import type { InCall, InCallHost } from './in-call.js';
 import { formatLabel, type LabelKey, type RtcCallLabels } from './labels.js';
 import type { RoomListener, RoomSession } from './room-session.js';
 
@@ -27,8 +27,6 @@ export interface CallHost extends ReactiveControllerHost, InCallHost {
   name: string;
   token: string | undefined;
 }
-
-type InCallView = typeof view;
 
 /** A status line other than the state's own: a label, and what fills it in. */
 interface StatusLine {
@@ -61,8 +59,6 @@ export class CallController implements ReactiveController {
 
   /** Chat, files, mute, devices, screen share and quality, inside the call: there once media starts. */
   inCall: InCall | undefined;
-  /** How the element shows them, fetched with them. */
-  view: InCallView | undefined;
 
   constructor(host: CallHost, scriptUrl: string) {
     this.#host = host;
@@ -71,8 +67,7 @@ export class CallController implements ReactiveController {
   }
 
   async #loadInCall(): Promise<InCall> {
-    const { InCall, view } = await loadInCall();
-    this.view = view;
+    const { InCall } = await loadInCall();
     this.inCall ??= new InCall(this.#host, {
       localStream: () => this.#localStream,
       // The first session sends our media; the last receives the peer's (in loopback they differ).

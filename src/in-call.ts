@@ -3,8 +3,7 @@ import { RtcCallError, mediaError } from './errors.js';
 import { emit } from './events.js';
 import { summarizeStats, type CallStats, type StatsSample } from './stats.js';
 
-/** How the element shows these features: fetched with them. */
-export * as view from './in-call-view.js';
+import * as view from './in-call-view.js';
 
 /** What the in-call features need from the element and the call. */
 export interface InCallHost extends HTMLElement {
@@ -46,6 +45,8 @@ export class InCall {
   #stats: CallStats | undefined;
   #remoteMedia: MediaState = { audio: true, video: true };
   #devices: MediaDeviceInfo[] = [];
+  /** How the element shows these features: fetched with them. */
+  readonly view = view;
   /** The last lines of the built-in chat (the `chat` attribute shows them). */
   readonly chat: ChatLine[] = [];
 

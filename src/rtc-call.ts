@@ -317,7 +317,7 @@ export class RtcCall extends LitElement {
     // Text, never markup: Lit escapes it (a name is whatever the other side typed).
     const remoteName = this.#call.remoteStream && this.#call.remoteName?.trim();
     const keys = (key: string) => (this.noShortcuts ? nothing : key);
-    const { inCall, view } = this.#call;
+    const { inCall } = this.#call;
     return html`
       <div class="videos">
         <div class="remote">
@@ -330,7 +330,7 @@ export class RtcCall extends LitElement {
           ></video>
           ${this.#call.remoteStream ? nothing : html`<slot name="placeholder"></slot>`}
           ${remoteName ? html`<span part="remote-name">${remoteName}</span>` : nothing}
-          ${inCall && this.#call.remoteStream ? view?.remoteMedia(inCall, this.#t) : nothing}
+          ${inCall && this.#call.remoteStream ? inCall.view.remoteMedia(inCall, this.#t) : nothing}
         </div>
         <video
           part="local-video"
@@ -343,7 +343,7 @@ export class RtcCall extends LitElement {
       </div>
       <div class="status-row">
         <div part="status" role="status" aria-live="polite">${this.#call.statusText(this.#labels)}</div>
-        ${inCall && state === 'connected' ? view?.quality(inCall, this.#t) : nothing}
+        ${inCall && state === 'connected' ? inCall.view.quality(inCall, this.#t) : nothing}
       </div>
       <div part="controls" role="group" aria-label=${this.#t('controls')}>
         <button part="start-button" type="button" ?disabled=${!canStart} @click=${this.#onStart}>
@@ -391,8 +391,8 @@ export class RtcCall extends LitElement {
         ${
           inCall && this.#call.localStream
             ? [
-                view?.devicePicker(inCall, 'video', this.#t('camera'), 'camera-select', this.#onDevice),
-                view?.devicePicker(inCall, 'audio', this.#t('microphone'), 'mic-select', this.#onDevice),
+                inCall.view.devicePicker(inCall, 'video', this.#t('camera'), 'camera-select', this.#onDevice),
+                inCall.view.devicePicker(inCall, 'audio', this.#t('microphone'), 'mic-select', this.#onDevice),
               ]
             : nothing
         }

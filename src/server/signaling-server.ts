@@ -295,10 +295,8 @@ export class SignalingServer {
           }
           let previous: string | undefined;
           if (message.resume) {
-            const { id, secret, received } = message.resume;
-            const member = this.rooms.claim(id, secret);
-            const seat = this.#seats.get(id);
-            const missed = member?.room === message.room ? seat?.replay.since(received) : undefined;
+            const { id } = message.resume;
+            const { member, seat, missed } = this.#claim(message);
             if (seat && missed) {
               peerId = id;
               this.#resume(id, seat, socket, missed);
@@ -325,15 +323,7 @@ export class SignalingServer {
               ...(previous ? { previous } : {}),
             });
           }
-          this.#send(socket, {
-            type: 'joined',
-            room: member.room,
-            id: member.id,
-            peers: peers.map(describe),
-            polite: false,
-            iceServers: this.#options.iceServers?.(member.id) ?? [],
-            secret: member.secret,
-          });
+          this.#sendJoined(socket, member, peers.map(describe));
           return;
         }
         case 'signal': {
@@ -411,6 +401,34 @@ export class SignalingServer {
     return check.claims.name ?? message.name ?? '';
   }
 
+  /** You are in: your id and secret, who was there, your role (the newcomer is impolite), ICE servers. */
+  #sendJoined(socket: WebSocket, member: Member, peers: { id: string; name: string; previous?: string }[]): void {
+    this.#send(socket, {
+      type: 'joined',
+      room: member.room,
+      id: member.id,
+      peers,
+      polite: false,
+      iceServers: this.#options.iceServers?.(member.id) ?? [],
+      secret: member.secret,
+    });
+  }
+
+  /**
+   * The seat a resume asks for, as this server holds it: the member (if the secret proves it is
+   * theirs), its seat, and what it missed (when it is still in the room it names).
+   */
+  #claim({ room, resume }: JoinMessage): {
+    member?: Member | undefined;
+    seat?: Seat | undefined;
+    missed?: string[] | undefined;
+  } {
+    if (!resume) return {};
+    const member = this.rooms.claim(resume.id, resume.secret);
+    const seat = this.#seats.get(resume.id);
+    return { member, seat, missed: member?.room === room ? seat?.replay.since(resume.received) : undefined };
+  }
+
   /** The join and resume of local rooms, with Redis doing the room's part. Resolves with the seat's id. */
   async #joinShared(socket: WebSocket, message: JoinMessage): Promise<string | undefined> {
     await this.#sharing;
@@ -418,10 +436,8 @@ export class SignalingServer {
     let previous: string | undefined;
     let claimed: string | undefined;
     if (message.resume) {
-      const { id, secret, received } = message.resume;
-      const member = this.rooms.claim(id, secret);
-      const seat = this.#seats.get(id);
-      const missed = member?.room === message.room ? seat?.replay.since(received) : undefined;
+      const { id, secret } = message.resume;
+      const { member, seat, missed } = this.#claim(message);
       // Redis may have let the seat go while this server looked dead: then it is lost, as in a restart.
       const held = member && seat && missed ? await shared.holds(member) : false;
       if (held && seat && missed && this.#seats.get(id) === seat) {
@@ -452,15 +468,7 @@ export class SignalingServer {
       const seat = this.#seats.get(member.id);
       if (!seat) throw new Error('the seat was lost while joining');
       const own = this.rooms.get(member.id)!;
-      this.#send(socket, {
-        type: 'joined',
-        room: own.room,
-        id: own.id,
-        peers: result.peers,
-        polite: false,
-        iceServers: this.#options.iceServers?.(own.id) ?? [],
-        secret: own.secret,
-      });
+      this.#sendJoined(socket, own, result.peers);
       for (const text of seat.replay.since(0) ?? []) this.#sendText(socket, text);
       seat.socket = socket;
       return own.id;

@@ -104,6 +104,12 @@ describe('<rtc-call> accessibility', () => {
     part(el, 'hangup-button').focus();
     await sendKeys({ press: 'Enter' });
     await untilState(el, 'ended');
+    await el.updateComplete;
+    // And Space on Call begins again.
+    part(el, 'call-button').focus();
+    await sendKeys({ press: 'Space' });
+    await untilState(el, 'connected');
+    await el.hangup();
   });
 
   it('visible focus: a keyboard-focused button has an outline', async () => {
