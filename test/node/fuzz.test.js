@@ -412,9 +412,13 @@ function generator(rng) {
           '{"type":}',
           "{'type':'ping'}",
         ]);
-      case 3:
+      case 3: {
         // Twice over, within the frame limit (a bigger frame closes the socket: that is `kills`).
-        return `${text}${text}`.slice(0, LIMITS.message);
+        // The limit is in bytes: a character of the name may take up to four in UTF-8 (and a
+        // surrogate pair cut in two, three for its half).
+        const twice = `${text}${text}`;
+        return twice.slice(0, LIMITS.message - (Buffer.byteLength(twice) - twice.length) - 2);
+      }
       default:
         return string(200);
     }
