@@ -56,6 +56,10 @@ export class CallController implements ReactiveController {
   #earlySocket: WebSocket | undefined;
   /** Bumped on every release, so work that finishes after a hang-up knows it is stale. */
   #generation = 0;
+  /** When this call's setup began: Call, or the peer's arrival if we waited for one (performance.now()). */
+  #setupFrom: number | undefined;
+  /** Setup began → the first remote video frame shown, in ms. */
+  #setupTime: number | undefined;
 
   /** Chat, files, mute, devices, screen share and quality, inside the call: there once media starts. */
   inCall: InCall | undefined;
@@ -73,6 +77,10 @@ export class CallController implements ReactiveController {
       // The first session sends our media; the last receives the peer's (in loopback they differ).
       connections: () => this.#connectionsOf(this.#sessions[0]),
       receiving: () => this.#connectionsOf(this.#sessions.at(-1))[0],
+      setupTime: () => this.#setupTime,
+      peerMedia: (peerId, sends) => {
+        for (const session of this.#sessions) session.expectMedia(peerId, sends);
+      },
     });
     return this.inCall;
   }
@@ -100,6 +108,22 @@ export class CallController implements ReactiveController {
   get remoteStream(): MediaStream | undefined {
     return this.#remoteStream;
   }
+  /**
+   * Call → the first remote video frame of this call, in ms; from the peer's arrival when we were
+   * waiting alone for one. Undefined until that frame is shown (and in calls without video).
+   */
+  get setupTime(): number | undefined {
+    return this.#setupTime;
+  }
+
+  /** The element showed a first frame of `stream`: the setup time, if it is this call's. */
+  remoteFrameShown(stream: MediaStream): void {
+    if (stream !== this.#remoteStream || this.#setupTime !== undefined || this.#setupFrom === undefined) return;
+    if (stream.getVideoTracks().length === 0) return;
+    this.#setupTime = Math.round(performance.now() - this.#setupFrom);
+    this.#host.requestUpdate();
+  }
+
   /** The display name of the peer whose video is shown (plain text, as the peer chose it). */
   get remoteName(): string | undefined {
     return this.#remotePeerId === undefined ? undefined : this.#names.get(this.#remotePeerId);
@@ -130,6 +154,7 @@ export class CallController implements ReactiveController {
   /** Starts media if needed, then joins the room (or, in loopback, calls itself). */
   async call(): Promise<void> {
     if (this.#sessions.length > 0) return;
+    const calledAt = performance.now();
     let configuration: RTCConfiguration;
     try {
       // Check the configuration before the camera prompt, not after.
@@ -148,6 +173,8 @@ export class CallController implements ReactiveController {
     try {
       const parts = await loadSession();
       if (generation !== this.#generation || this.#sessions.length > 0) return;
+      this.#setupFrom = calledAt;
+      this.#setupTime = undefined;
       const { RoomSession } = parts;
       if (this.#host.loopback) {
         this.#callLoopback(parts, stream, configuration);
@@ -304,6 +331,8 @@ export class CallController implements ReactiveController {
         this.#setState(peers.length > 0 ? 'connecting' : 'waiting');
       },
       peerJoined: (peer) => {
+        // Waiting alone is not setting up: this call's setup starts now.
+        if (!this.#remoteStream) this.#setupFrom = performance.now();
         this.#names.set(peer.id, peer.name);
         emit(this.#host, 'rtc-call-peer-joined', { peerId: peer.id, name: peer.name });
         this.#setState('connecting', { key: 'peerJoined', params: { name: peer.name } });
@@ -315,22 +344,26 @@ export class CallController implements ReactiveController {
         if (peer.id === this.#remotePeerId) {
           this.#remoteStream = undefined;
           this.#remotePeerId = undefined;
+          this.#setupTime = undefined;
         }
         this.#setState('waiting', { key: 'peerLeft', params: { name: peer.name } });
       },
       remoteStream: (peerId, stream) => {
-        if (this.#remoteStream) return;
+        // A second stream from the same peer: its connection was replaced (moved to relays only).
+        if (this.#remoteStream && peerId !== this.#remotePeerId) return;
         this.#remoteStream = stream;
         this.#remotePeerId = peerId;
         this.#host.requestUpdate();
         emit(this.#host, 'rtc-call-remote-stream', { stream, peerId });
       },
-      peerStatus: (_peerId, status) => {
+      peerStatus: (_peerId, status, { relay }) => {
         if (status === 'failed') {
           this.#fail(
             new RtcCallError(
               'ice-failed',
-              'Could not reach the other side — the network blocks the connection. A TURN server (ice-servers) may help.',
+              relay
+                ? 'Could not reach the other side, not even through the TURN relay — check that the relay is reachable from both networks (UDP and TCP 3478; turns: on 443 where only TLS gets out) and that its credentials are valid.'
+                : 'Could not reach the other side — these two networks let no direct connection through. A TURN relay would: set TURN_SECRET and TURN_URLS on the rtc-call server, or add a turn: server to the ice-servers attribute.',
             ),
           );
         } else this.#setState(status);
@@ -364,6 +397,7 @@ export class CallController implements ReactiveController {
     this.#localStream = undefined;
     this.#remoteStream = undefined;
     this.#remotePeerId = undefined;
+    this.#setupFrom = this.#setupTime = undefined;
     this.#names.clear();
   }
 

@@ -4,6 +4,8 @@ import { RtcCallError } from './errors.js';
 export interface MediaState {
   audio: boolean;
   video: boolean;
+  /** The video is a shared screen, which sends frames only when something on it changes. */
+  screen?: boolean;
 }
 
 export interface FileProgress {
@@ -30,7 +32,7 @@ export interface ChannelListener {
  */
 type Frame =
   | { t: 'msg'; d: unknown }
-  | { t: 'media'; a: boolean; v: boolean }
+  | { t: 'media'; a: boolean; v: boolean; s?: boolean }
   | { t: 'file'; name: string; type: string; size: number };
 
 /** The biggest chunk we send; smaller if the peer's SCTP stack announces less. */
@@ -85,7 +87,7 @@ export class PeerChannel {
   }
 
   sendMedia(state: MediaState): void {
-    if (this.open) this.#frame({ t: 'media', a: state.audio, v: state.video });
+    if (this.open) this.#frame({ t: 'media', a: state.audio, v: state.video, ...(state.screen ? { s: true } : {}) });
   }
 
   /** Resolves once the whole file is handed to the channel; rejects if the call ends first. */
@@ -167,7 +169,7 @@ export class PeerChannel {
         this.#listener.message(frame.d);
         break;
       case 'media':
-        this.#listener.media({ audio: frame.a !== false, video: frame.v !== false });
+        this.#listener.media({ audio: frame.a !== false, video: frame.v !== false, screen: frame.s === true });
         break;
       case 'file': {
         const size = Number(frame.size);

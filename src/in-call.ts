@@ -19,6 +19,10 @@ export interface CallAccess {
   connections(): RTCPeerConnection[];
   /** The connection that receives the peer's media (loopback: the far end), for its numbers. */
   receiving(): RTCPeerConnection | undefined;
+  /** Call → the first remote video frame, in ms, once known. */
+  setupTime(): number | undefined;
+  /** What the peer says it sends (the call watches that it arrives). */
+  peerMedia(peerId: string, sends: MediaState): void;
 }
 
 /** How often `rtc-call-stats` is sent while connected, in ms. */
@@ -45,6 +49,7 @@ export class InCall {
   #stats: CallStats | undefined;
   #remoteMedia: MediaState = { audio: true, video: true };
   #devices: MediaDeviceInfo[] = [];
+  readonly #watched = new WeakSet<MediaStreamTrack>();
   /** How the element shows these features: fetched with them. */
   readonly view = view;
   /** The last lines of the built-in chat (the `chat` attribute shows them). */
@@ -88,9 +93,10 @@ export class InCall {
           emit(this.#host, 'rtc-call-message', { data, peerId });
         },
         media: (state) => {
-          this.#remoteMedia = state;
+          this.#remoteMedia = { audio: state.audio, video: state.video };
+          this.#call.peerMedia(peerId, state);
           this.#host.requestUpdate();
-          emit(this.#host, 'rtc-call-peer-media', { peerId, ...state });
+          emit(this.#host, 'rtc-call-peer-media', { peerId, audio: state.audio, video: state.video });
         },
         fileProgress: (progress) => emit(this.#host, 'rtc-call-file-progress', progress),
         file: (file) => emit(this.#host, 'rtc-call-file', { file, peerId }),
@@ -140,6 +146,7 @@ export class InCall {
     const stream = this.#call.localStream();
     for (const track of stream?.getAudioTracks() ?? []) track.enabled = !this.#host.muted;
     for (const track of stream?.getVideoTracks() ?? []) track.enabled = !this.#host.cameraOff;
+    for (const track of stream?.getTracks() ?? []) this.#watchTrack(track);
     this.#sendMedia();
   }
 
@@ -217,6 +224,8 @@ export class InCall {
       old.stop();
     }
     stream.addTrack(track);
+    this.#watchTrack(track);
+    this.#sendMedia();
     this.#host.requestUpdate();
   }
 
@@ -229,6 +238,8 @@ export class InCall {
       const { sample, stats } = summarizeStats(await connection.getStats(), this.#sample);
       this.#sample = sample;
       if (!stats || !this.#statsTimer) return;
+      const setupTime = this.#call.setupTime();
+      if (setupTime !== undefined) stats.setupTime = setupTime;
       this.#stats = stats;
       this.#host.requestUpdate();
       emit(this.#host, 'rtc-call-stats', stats);
@@ -261,7 +272,23 @@ export class InCall {
   }
 
   #sendMedia(): void {
-    this.#channel?.sendMedia({ audio: !this.#host.muted, video: !this.#host.cameraOff || this.#screen !== undefined });
+    // A track the system paused (muted: a phone app in the background) sends nothing either: the
+    // peer must not take the silence for a broken connection.
+    const tracks = this.#call.localStream()?.getTracks() ?? [];
+    const live = (kind: string) => tracks.some((track) => track.kind === kind && !track.muted);
+    this.#channel?.sendMedia({
+      audio: !this.#host.muted && live('audio'),
+      video: (!this.#host.cameraOff && live('video')) || this.#screen !== undefined,
+      screen: this.#screen !== undefined,
+    });
+  }
+
+  /** Tells the peer when the system pauses or resumes one of our tracks. */
+  #watchTrack(track: MediaStreamTrack): void {
+    if (this.#watched.has(track)) return;
+    this.#watched.add(track);
+    track.addEventListener('mute', () => this.#sendMedia());
+    track.addEventListener('unmute', () => this.#sendMedia());
   }
 
   async #replace(kind: 'audio' | 'video', track: MediaStreamTrack | null): Promise<void> {

@@ -27,8 +27,16 @@ export interface IceCandidate {
   usernameFragment?: string | null;
 }
 
-/** What peers send each other through the server: a description, or a trickled candidate (`null` = end of candidates). */
-export type SignalData = { description: SessionDescription } | { candidate: IceCandidate | null };
+/**
+ * What peers send each other through the server: a description, a trickled candidate (`null` =
+ * end of candidates), or a step of moving the call onto TURN relays only (`relayOnly`, after its
+ * path froze twice): `ask` (the impolite side would like to), `replace` (the polite side closed
+ * its connection; make a relay-only one), `ready` (made: offer on yours).
+ */
+export type SignalData =
+  { description: SessionDescription } | { candidate: IceCandidate | null } | { relayOnly: RelayStep };
+
+export type RelayStep = 'ask' | 'replace' | 'ready';
 
 export interface PeerInfo {
   id: string;
@@ -222,7 +230,13 @@ function parseSignalData(value: unknown): SignalData {
     }
     return { candidate };
   }
-  fail('"data" needs "description" or "candidate"');
+  if ('relayOnly' in value) {
+    const step = value['relayOnly'];
+    if (step !== 'ask' && step !== 'replace' && step !== 'ready')
+      fail('"relayOnly" must be "ask", "replace" or "ready"');
+    return { relayOnly: step };
+  }
+  fail('"data" needs "description", "candidate" or "relayOnly"');
 }
 
 function parseObject(text: unknown): Json {

@@ -9,7 +9,8 @@ export interface RoomListener {
   peerJoined(peer: PeerInfo): void;
   peerLeft(peer: PeerInfo): void;
   remoteStream(peerId: string, stream: MediaStream): void;
-  peerStatus(peerId: string, status: PeerStatus): void;
+  /** With `failed`: whether a TURN relay was tried too. */
+  peerStatus(peerId: string, status: PeerStatus, detail: { relay: boolean }): void;
   /** The data channel to that peer (it may not be open yet). */
   channel(peerId: string, channel: RTCDataChannel, connection: RTCPeerConnection): void;
   /** The signaling channel dropped and is coming back (calls carry on meanwhile), or is back. */
@@ -28,6 +29,11 @@ export interface RoomOptions {
 
 interface Connection {
   peer: Peer;
+  readonly polite: boolean;
+  /** The polite side closed this connection and waits for the peer's relay-only one (`ready`). */
+  replacing?: boolean;
+  /** The impolite side asked the polite one to move to relays only. */
+  asked?: boolean;
   /** Mutable: a peer that re-joins gets a new id and keeps its connection. */
   remote: PeerInfo;
   orphanTimer?: ReturnType<typeof setTimeout> | undefined;
@@ -92,7 +98,9 @@ export class RoomSession {
         this.#drop(connection);
       },
       signal: (from, data) => {
-        if (!this.#closed) void this.#connections.get(from)?.peer.receive(data);
+        if (this.#closed) return;
+        if ('relayOnly' in data) this.#relayStep(from, data.relayOnly);
+        else void this.#connections.get(from)?.peer.receive(data);
       },
       iceServers: (servers) => {
         if (this.#closed) return;
@@ -122,6 +130,14 @@ export class RoomSession {
   #useIceServers(servers: IceServer[]): void {
     const own = this.#options.configuration.iceServers ?? [];
     this.#configuration = { ...this.#options.configuration, iceServers: [...servers, ...own] };
+  }
+
+  /**
+   * What the peer says it sends (its data channel tells us): a kind it does not send is not
+   * waited for, nor a shared screen's video (a still screen sends no frames).
+   */
+  expectMedia(peerId: string, sends: { audio: boolean; video: boolean; screen?: boolean | undefined }): void {
+    this.#connections.get(peerId)?.peer.expectMedia({ audio: sends.audio, video: sends.video && !sends.screen });
   }
 
   /** The peer connections, by remote peer id (for stats and tests). */
@@ -163,21 +179,61 @@ export class RoomSession {
     this.#spare = this.#newConnection(true);
   }
 
-  #newConnection(polite: boolean): Connection {
+  /**
+   * The call to `id` moves to TURN relays only, on a new connection on each side (its path froze
+   * twice). In order, so that no signal of an old connection reaches a new one: the polite side
+   * closes its connection and says `replace`; the impolite side closes its own, makes a relay-only
+   * one and says `ready`; the polite side then makes its own, which offers. The impolite side
+   * that wants it first says `ask`.
+   */
+  #relayStep(id: string, step: 'ask' | 'replace' | 'ready' | 'want'): void {
+    const connection = this.#connections.get(id);
+    if (!connection) return;
+    const { peer, polite } = connection;
+    if (step === 'want' && !polite) {
+      if (connection.asked) return;
+      connection.asked = true;
+      this.#signaling.signal(id, { relayOnly: 'ask' });
+    } else if ((step === 'want' || step === 'ask') && polite) {
+      if (connection.replacing || peer.relayOnly || !peer.relayAvailable) return;
+      connection.replacing = true;
+      peer.close();
+      this.#signaling.signal(id, { relayOnly: 'replace' });
+    } else if (step === 'replace' && !polite) {
+      this.#replace(connection, peer.relayAvailable);
+      this.#signaling.signal(id, { relayOnly: 'ready' });
+    } else if (step === 'ready' && polite && connection.replacing) {
+      this.#replace(connection, true);
+    }
+  }
+
+  /** A new connection to the same peer instead of `old` (relay-only, if `relay`). */
+  #replace(old: Connection, relay: boolean): void {
+    old.peer.close();
+    const configuration = relay
+      ? { ...this.#configuration, iceTransportPolicy: 'relay' as const }
+      : this.#configuration;
+    const connection = this.#newConnection(old.polite, configuration);
+    this.#connections.set(old.remote.id, connection);
+    connection.bind({ ...old.remote });
+  }
+
+  #newConnection(polite: boolean, configuration: RTCConfiguration = this.#configuration): Connection {
     // The callbacks read `info.id` when they run: it is set by bind(), and changes if the peer re-joins.
     const info: PeerInfo = { id: '', name: '' };
     let held: (() => void)[] | undefined = [];
     const whenBound = (action: () => void) => (held ? held.push(action) : action());
-    const peer = new Peer(polite, this.#configuration, {
+    const peer = new Peer(polite, configuration, {
       signal: (data) => whenBound(() => this.#signaling.signal(info.id, data)),
       stream: (stream) => this.#listener.remoteStream(info.id, stream),
-      status: (status) => this.#listener.peerStatus(info.id, status),
+      status: (status, detail) => this.#listener.peerStatus(info.id, status, detail),
       channel: (channel) =>
         whenBound(() => queueMicrotask(() => this.#listener.channel(info.id, channel, peer.connection))),
       error: (cause) =>
         this.#listener.error(
           new RtcCallError('protocol', `Negotiation with the peer failed: ${describe(cause)}`, { cause }),
         ),
+      relayOnly: () => this.#relayStep(info.id, 'want'),
     });
     const stream = this.#options.stream;
     // The polite side opens the negotiation; the impolite one answers with its media. This way
@@ -188,6 +244,7 @@ export class RoomSession {
     else if (stream) peer.addStream(stream);
     return {
       peer,
+      polite,
       remote: info,
       bind(remote) {
         Object.assign(info, remote);

@@ -29,7 +29,7 @@ import { styles } from './rtc-call.styles.js';
  * @fires {CustomEvent<{name: string, size: number, bytes: number, direction: "send"|"receive"}>} rtc-call-file-progress - A file transfer moved on (at most once per percent, always at the end).
  * @fires {CustomEvent<{file: File, peerId: string}>} rtc-call-file - A file from the peer arrived whole, its name and type kept.
  * @fires {CustomEvent<{peerId: string, audio: boolean, video: boolean}>} rtc-call-peer-media - The peer turned its microphone or camera on or off (a screen share counts as video).
- * @fires {CustomEvent<{rtt: number, bitrate: number, packetLoss: number, quality: "good"|"fair"|"poor", candidateType: string}>} rtc-call-stats - Every 2 s while connected: `rtt` in ms, `bitrate` in bits/s received, `packetLoss` 0–1 since the last, `quality` `good` under 150 ms and 2 % loss, `poor` past 400 ms or 8 %, else `fair`; `candidateType` is `relay` through TURN.
+ * @fires {CustomEvent<{rtt: number, bitrate: number, packetLoss: number, quality: "good"|"fair"|"poor", candidateType: string, path: "direct"|"reflexive"|"relayed", setupTime?: number}>} rtc-call-stats - Every 2 s while connected: `rtt` in ms, `bitrate` in bits/s received, `packetLoss` 0–1 since the last, `quality` `good` under 150 ms and 2 % loss, `poor` past 400 ms or 8 %, else `fair`; `candidateType` is `relay` through TURN; `path` is `direct` (host to host), `reflexive` (through NATs) or `relayed` (TURN); `setupTime` is Call → the first remote video frame in ms, once shown.
  *
  * @csspart local-video - Your own camera preview (muted, mirrored).
  * @csspart remote-video - The other side's video.
@@ -144,6 +144,15 @@ export class RtcCall extends LitElement {
   /** Your camera and microphone, once started. */
   get localStream(): MediaStream | undefined {
     return this.#call.localStream;
+  }
+
+  /**
+   * Call → the first frame of the peer's video, in ms (from the peer's arrival when you were
+   * waiting alone for one), as the WebRTC codelab logs it; `undefined` until that frame is shown.
+   * Also in every `rtc-call-stats` once known.
+   */
+  get setupTime(): number | undefined {
+    return this.#call.setupTime;
   }
 
   /** The peer's media, once it arrives. */
@@ -302,11 +311,26 @@ export class RtcCall extends LitElement {
 
   protected override updated(): void {
     if (this.getAttribute('state') !== this.state) this.setAttribute('state', this.state);
+    this.#timeFirstFrame();
     // `autoplay` alone can leave a call's video paused on its first frame (Firefox, when the
     // stream's tracks start muted and get their media later): play it, at every render until it runs.
     for (const video of this.renderRoot.querySelectorAll('video')) {
       if (video.srcObject && video.paused) video.play().catch(() => {});
     }
+  }
+
+  /** The remote stream whose first frame is being waited for. */
+  #timed: MediaStream | undefined;
+
+  /** The first frame the remote video shows (presented, or at least decoded) ends the setup time. */
+  #timeFirstFrame(): void {
+    const stream = this.#call.remoteStream;
+    const video = this.renderRoot.querySelector<HTMLVideoElement>('[part~="remote-video"]');
+    if (!stream || !video || this.#timed === stream) return;
+    this.#timed = stream;
+    const shown = () => this.#call.remoteFrameShown(stream);
+    video.addEventListener('loadeddata', shown, { once: true });
+    video.requestVideoFrameCallback?.(shown);
   }
 
   protected override render() {

@@ -9,6 +9,13 @@ export interface CallStats {
   quality: 'good' | 'fair' | 'poor';
   /** How our end of the path reaches the peer: `host` (same network), `srflx` (through a NAT), `relay` (TURN), `prflx`. */
   candidateType: string;
+  /** The path as a whole: `direct` (host to host), `reflexive` (through NATs), `relayed` (through TURN). */
+  path: PathKind;
+  /**
+   * Call → the first remote video frame of this call, in ms (from the peer's arrival when we waited
+   * for one); there once that frame was shown.
+   */
+  setupTime?: number;
 }
 
 /** The counters a report is computed from, kept for the next one. */
@@ -19,6 +26,34 @@ export interface StatsSample {
   lost: number;
 }
 
+/** How a pair of candidate types gets through, as a person would say it. */
+export type PathKind = 'direct' | 'reflexive' | 'relayed';
+
+export function pathOf(local: string, remote: string): PathKind {
+  if (local === 'relay' || remote === 'relay') return 'relayed';
+  if (local === 'host' && remote === 'host') return 'direct';
+  return 'reflexive';
+}
+
+type Entry = Record<string, unknown>;
+
+/** The candidate pair in use and its two candidates' types (Firefox has no transport stats: the nominated, succeeded pair). */
+export function selectedPair(report: RTCStatsReport): { pair: Entry; local: string; remote: string } | undefined {
+  let pair: Entry | undefined;
+  report.forEach((entry: Entry) => {
+    if (entry['type'] === 'transport' && entry['selectedCandidatePairId'])
+      pair ??= report.get(entry['selectedCandidatePairId'] as string) as Entry | undefined;
+  });
+  report.forEach((entry: Entry) => {
+    if (!pair && entry['type'] === 'candidate-pair' && entry['nominated'] && entry['state'] === 'succeeded')
+      pair = entry;
+  });
+  if (!pair) return undefined;
+  const type = (id: unknown): string =>
+    String((report.get(id as string) as Entry | undefined)?.['candidateType'] ?? 'unknown');
+  return { pair, local: type(pair['localCandidateId']), remote: type(pair['remoteCandidateId']) };
+}
+
 /**
  * Turns a `getStats()` report into `CallStats`, given the previous sample (rates need two);
  * returns the new sample, and stats only once there is a path and a previous sample.
@@ -27,35 +62,24 @@ export function summarizeStats(
   report: RTCStatsReport,
   previous: StatsSample | undefined,
 ): { sample: StatsSample; stats?: CallStats } {
-  let pair: Record<string, unknown> | undefined;
-  const byId = new Map<string, Record<string, unknown>>();
   const sample: StatsSample = { at: 0, bytes: 0, received: 0, lost: 0 };
-  report.forEach((entry: Record<string, unknown>) => {
-    byId.set(entry['id'] as string, entry);
+  report.forEach((entry: Entry) => {
     // One clock for every sample: the report's own.
     sample.at = Math.max(sample.at, num(entry['timestamp']));
-    if (entry['type'] === 'transport' && entry['selectedCandidatePairId']) {
-      pair = report.get(entry['selectedCandidatePairId'] as string) as Record<string, unknown> | undefined;
-    }
     if (entry['type'] === 'inbound-rtp') {
       sample.bytes += num(entry['bytesReceived']);
       sample.received += num(entry['packetsReceived']);
       sample.lost += Math.max(0, num(entry['packetsLost']));
     }
   });
-  // Firefox has no transport stats: the nominated, succeeded pair is the one in use.
-  report.forEach((entry: Record<string, unknown>) => {
-    if (!pair && entry['type'] === 'candidate-pair' && entry['nominated'] && entry['state'] === 'succeeded')
-      pair = entry;
-  });
-  if (!pair || !previous) return { sample };
+  const selected = selectedPair(report);
+  if (!selected || !previous) return { sample };
   const seconds = (sample.at - previous.at) / 1000;
   const bitrate = seconds > 0 ? Math.max(0, Math.round(((sample.bytes - previous.bytes) * 8) / seconds)) : 0;
   const received = sample.received - previous.received;
   const lost = sample.lost - previous.lost;
   const packetLoss = received + lost > 0 ? Math.max(0, lost) / (received + lost) : 0;
-  const rtt = Math.round(num(pair['currentRoundTripTime']) * 1000);
-  const local = byId.get(pair['localCandidateId'] as string);
+  const rtt = Math.round(num(selected.pair['currentRoundTripTime']) * 1000);
   return {
     sample,
     stats: {
@@ -63,7 +87,8 @@ export function summarizeStats(
       bitrate,
       packetLoss,
       quality: qualityOf(rtt, packetLoss),
-      candidateType: String(local?.['candidateType'] ?? 'unknown'),
+      candidateType: selected.local,
+      path: pathOf(selected.local, selected.remote),
     },
   };
 }
@@ -75,4 +100,4 @@ export function qualityOf(rtt: number, packetLoss: number): CallStats['quality']
   return 'good';
 }
 
-const num = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
+export const num = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);

@@ -36,6 +36,8 @@ async function main(): Promise<number> {
     resumeGraceMs: config.resumeGraceMs,
     allowedOrigins: config.allowedOrigins,
     joinSecret: config.joinSecret,
+    ...(config.stunPort === undefined ? {} : { stunPort: config.stunPort }),
+    ...(config.stunUrls ? { stunUrls: config.stunUrls } : {}),
     ...(config.redis
       ? {
           redisUrl: config.redis.url,
@@ -59,6 +61,12 @@ async function main(): Promise<number> {
         : 'all origins allowed (set ALLOWED_ORIGINS to restrict)'
     }; join tokens ${config.joinSecret ? 'required' : 'not required'}; TURN credentials ${
       turn ? `for ${turn.urls.join(', ')}, valid ${turn.ttlSeconds} s` : 'off'
+    }; STUN ${
+      config.stunUrls
+        ? `handed out: ${config.stunUrls.join(', ')}`
+        : server.stunPort
+          ? `answered on UDP port ${server.stunPort}`
+          : 'off'
     }`,
   );
   if (config.redis) {

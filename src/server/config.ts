@@ -16,6 +16,10 @@ export interface ServerConfig {
   tls?: { certFile: string; keyFile: string };
   /** Rooms shared by every server on this Redis. */
   redis?: { url: string; presenceTtlMs: number };
+  /** The UDP port of the STUN responder: undefined for the HTTP port's number, 0 for none. */
+  stunPort?: number;
+  /** STUN servers handed to peers instead of the built-in one (coturn's, say). */
+  stunUrls?: string[];
 }
 
 export class ConfigError extends Error {}
@@ -34,6 +38,8 @@ const OPTIONS = {
   'turn-secret': { env: 'TURN_SECRET', help: "coturn's static-auth-secret: hand out TURN credentials" },
   'turn-urls': { env: 'TURN_URLS', help: 'comma list of turn:/turns: URLs for those credentials' },
   'turn-ttl': { env: 'TURN_TTL', help: 'seconds a TURN credential is valid (default 3600)' },
+  'stun-port': { env: 'STUN_PORT', help: 'UDP port of the built-in STUN responder (default: PORT; 0: off)' },
+  'stun-urls': { env: 'STUN_URLS', help: 'comma list of stun: URLs handed to peers instead of the built-in one' },
   'tls-cert': { env: 'TLS_CERT', help: 'PEM certificate file: serve https and wss' },
   'tls-key': { env: 'TLS_KEY', help: 'PEM private key file for TLS_CERT' },
   'redis-url': { env: 'REDIS_URL', help: 'redis:// URL: rooms span every server sharing it' },
@@ -107,6 +113,12 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig
   for (const url of turnUrls ?? []) {
     if (!/^turns?:[^\s]+$/.test(url)) throw new ConfigError(`TURN_URLS: "${url}" is not a turn: or turns: URL`);
   }
+  const stunPort = pick('stun-port');
+  const stunUrls = list(pick('stun-urls'));
+  for (const url of stunUrls ?? []) {
+    if (!/^stuns?:[^\s?]+$/.test(url))
+      throw new ConfigError(`STUN_URLS: "${url}" is not a stun: URL like stun:stun.example.com:3478`);
+  }
   const certFile = pick('tls-cert');
   const keyFile = pick('tls-key');
   if (Boolean(certFile) !== Boolean(keyFile)) throw new ConfigError('TLS_CERT and TLS_KEY go together');
@@ -132,6 +144,8 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig
           },
         }
       : {}),
+    ...(stunPort === undefined ? {} : { stunPort: integer('STUN_PORT', stunPort, 0, 65535) }),
+    ...(stunUrls ? { stunUrls } : {}),
     ...(certFile && keyFile ? { tls: { certFile, keyFile } } : {}),
     ...(redisUrl
       ? {

@@ -89,6 +89,21 @@ export function requestUrl(request: IncomingMessage): URL | undefined {
   }
 }
 
+/**
+ * The host name (or address) the client used to reach us, from its `Host` header, without the
+ * port: `example.com`, `203.0.113.1`, `[2001:db8::1]`. Undefined when there is none or it is not
+ * a plain host.
+ */
+export function requestHost(request: IncomingMessage): string | undefined {
+  const header = request.headers.host;
+  if (!header || !/^[\w.:[\]-]+$/.test(header)) return undefined;
+  try {
+    return new URL(`http://${header}`).hostname || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The file under `root` for a URL path, or undefined if the path tries to leave it. */
 function inside(root: string, pathname: string): string | undefined {
   let decoded: string;

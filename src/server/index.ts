@@ -3,7 +3,10 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createRequestHandler, requestUrl, type StaticRoots } from './http.js';
+import type { IceServer } from '../protocol.js';
 import { SignalingServer, type SignalingOptions } from './signaling-server.js';
+import type { RateLimit } from './rate-limit.js';
+import { StunResponder } from './stun.js';
 
 export { Rooms, type Member } from './rooms.js';
 export { SignalingServer, type SignalingOptions } from './signaling-server.js';
@@ -22,11 +25,24 @@ export interface ServerOptions extends SignalingOptions {
   allowedOrigins?: string[];
   /** PEM certificate and key: serve https and wss instead of http and ws. */
   tls?: { cert: string | Buffer; key: string | Buffer };
+  /**
+   * The UDP port on which to answer STUN binding requests (stun.ts), handed to every joined peer
+   * as `stun:<the host it reached us by>:<port>`, so that calls cross ordinary NATs with no other
+   * setting. Default: the HTTP port's number (any free one if that is taken and `port` was 0);
+   * 0: no responder.
+   */
+  stunPort?: number;
+  /** STUN servers handed to peers instead of the built-in responder's (coturn's, say). */
+  stunUrls?: string[];
+  /** Answers per source address (default burst 40, then 20/s); over it, requests are dropped. */
+  stunRate?: RateLimit;
 }
 
 export interface RunningServer {
   readonly http: Server;
   readonly signaling: SignalingServer;
+  /** The STUN responder's UDP port, when there is one. */
+  readonly stunPort: number | undefined;
   /** `http://host:port/` (`https:` with TLS) */
   readonly url: string;
   /**
@@ -42,7 +58,15 @@ const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 /** One HTTP server on one port: the demo at `/`, the bundle at `/rtc-call.js`, signaling at `/signal`, `/healthz`. */
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const roots = options.roots ?? { demo: `${packageRoot}demo`, dist: `${packageRoot}dist` };
-  const signaling = new SignalingServer(options);
+  let stun: StunResponder | undefined;
+  const stunServers = (host: string | undefined): IceServer[] => {
+    if (options.stunUrls?.length) return [{ urls: options.stunUrls }];
+    return stun && host ? [{ urls: `stun:${host}:${stun.port}` }] : [];
+  };
+  const signaling = new SignalingServer({
+    ...options,
+    iceServers: (peerId, client) => [...stunServers(client.host), ...(options.iceServers?.(peerId, client) ?? [])],
+  });
   try {
     await signaling.ready();
   } catch (error) {
@@ -82,13 +106,22 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     });
   });
   const address = http.address() as AddressInfo;
+  try {
+    stun = await listenStun(options, address.port);
+  } catch (error) {
+    await signaling.close();
+    await new Promise((resolve) => http.close(resolve));
+    throw error;
+  }
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
     http,
     signaling,
     url: `${options.tls ? 'https' : 'http'}://${host}:${address.port}/`,
+    stunPort: stun?.port,
     async close(code?: number, reason?: string) {
       accepting = false;
+      await stun?.close();
       // Still listening meanwhile, so a load balancer polling /healthz sees 503, not a refused connection.
       await signaling.close(code, reason);
       const closed = new Promise<void>((resolve) => http.close(() => resolve()));
@@ -96,4 +129,25 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       await closed;
     },
   };
+}
+
+/** The STUN responder the options ask for, on the HTTP port's number unless told another. */
+async function listenStun(options: ServerOptions, httpPort: number): Promise<StunResponder | undefined> {
+  const listen = {
+    host: options.host ?? '127.0.0.1',
+    log: options.log,
+    ...(options.stunRate ? { rate: options.stunRate } : {}),
+  };
+  if (options.stunPort === 0) return undefined;
+  try {
+    return await StunResponder.listen({ ...listen, port: options.stunPort ?? httpPort });
+  } catch (error) {
+    // Asked for any free port: any free one for STUN too.
+    if (options.stunPort === undefined && !options.port) return StunResponder.listen({ ...listen, port: 0 });
+    const port = options.stunPort ?? httpPort;
+    throw new Error(
+      `cannot answer STUN on UDP ${listen.host}:${port} (${(error as NodeJS.ErrnoException).code ?? String(error)}): set STUN_PORT to a free port, or 0 for none`,
+      { cause: error },
+    );
+  }
 }

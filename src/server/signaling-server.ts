@@ -11,6 +11,7 @@ import {
   type SignalData,
 } from '../protocol.js';
 import { TOKEN_REFUSALS, verifyJoinToken } from './auth.js';
+import { requestHost } from './http.js';
 import { TokenBucket, checkRateLimit, type RateLimit } from './rate-limit.js';
 import type { RedisRooms, RoomEvent } from './redis-rooms.js';
 import { ReplayBuffer } from './replay.js';
@@ -19,8 +20,11 @@ import { Rooms, createMember, type Member } from './rooms.js';
 export interface SignalingOptions {
   /** Peers per room (default 2). */
   capacity?: number;
-  /** ICE servers handed to each peer when it joins and again when it resumes (fresh TURN credentials). */
-  iceServers?: (peerId: string) => IceServer[];
+  /**
+   * ICE servers handed to each peer when it joins and again when it resumes (fresh TURN
+   * credentials), given the host the client reached us by (its `Host` header, without the port).
+   */
+  iceServers?: (peerId: string, client: { host: string | undefined }) => IceServer[];
   /**
    * When set, a fresh join needs a token for its room signed with this secret (auth.ts), else
    * `unauthorized`. A resume needs only the seat's own secret, so an expired token keeps its seat.
@@ -136,6 +140,8 @@ export class SignalingServer {
   /** Set while rooms are shared through Redis: connecting, then connected. */
   readonly #sharing: Promise<void> | undefined;
   #shared: RedisRooms | undefined;
+  /** The host each client reached us by, for the ICE servers it is handed. */
+  readonly #hosts = new WeakMap<WebSocket, string | undefined>();
   /** Joins Redis admitted whose own `joined` event has not come round yet, by member id. */
   readonly #admitting = new Map<string, { member: Member; admitted: () => void }>();
 
@@ -147,7 +153,10 @@ export class SignalingServer {
     this.rooms = new Rooms(options.capacity ?? 2);
     // A bigger frame closes its socket with 1009 before any of it is buffered.
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: LIMITS.message });
-    this.#wss.on('connection', (socket) => this.#accept(socket));
+    this.#wss.on('connection', (socket, request: IncomingMessage) => {
+      this.#hosts.set(socket, requestHost(request));
+      this.#accept(socket);
+    });
     const heartbeatMs = options.heartbeatMs ?? DEFAULTS.heartbeatMs;
     this.#heartbeatMs = heartbeatMs > 0 ? heartbeatMs : 0;
     if (heartbeatMs > 0) {
@@ -409,9 +418,13 @@ export class SignalingServer {
       id: member.id,
       peers,
       polite: false,
-      iceServers: this.#options.iceServers?.(member.id) ?? [],
+      iceServers: this.#iceServers(socket, member.id),
       secret: member.secret,
     });
+  }
+
+  #iceServers(socket: WebSocket, peerId: string): IceServer[] {
+    return this.#options.iceServers?.(peerId, { host: this.#hosts.get(socket) }) ?? [];
   }
 
   /**
@@ -544,7 +557,7 @@ export class SignalingServer {
       type: 'resumed',
       id,
       received: seat.received,
-      iceServers: this.#options.iceServers?.(id) ?? [],
+      iceServers: this.#iceServers(socket, id),
     });
     for (const text of missed) this.#sendText(socket, text);
   }

@@ -8,7 +8,7 @@
  * Nothing here downloads a browser: Chromium and Firefox are the system's (scripts/browsers.mjs).
  */
 import { spawn } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import puppeteer from 'puppeteer-core';
 import { CHROMIUM_ARGS, findChromium, findFirefox } from '../../scripts/browsers.mjs';
+import { stunAnswered } from './stun-client.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -72,12 +73,15 @@ const SERVER_ENV = [
  * rejects); it may be called any number of times, so a test can assert on it and `t.after`
  * can still call it safely.
  */
-export async function startRtcServer({ args = [], env = {} } = {}) {
+export async function startRtcServer({ args = [], env = {}, namespace } = {}) {
   const bin = `${ROOT}bin/rtc-call-server.js`;
   if (!existsSync(`${ROOT}lib/server/cli.js`) || !existsSync(`${ROOT}dist/rtc-call.js`)) {
     throw new Error('lib/ or dist/ is missing: run `npm run build` first');
   }
-  const child = spawn(process.execPath, [bin, '--port', '0', ...args], {
+  // In a network namespace through `ip netns exec`, which execs it: the child is still the server.
+  const command = [process.execPath, bin, '--port', '0', ...args];
+  if (namespace) command.unshift('ip', 'netns', 'exec', namespace);
+  const child = spawn(command[0], command.slice(1), {
     cwd: ROOT,
     env: { ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !SERVER_ENV.includes(key))), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -263,40 +267,13 @@ async function freeUdpPort() {
   return port;
 }
 
-/** Resolves once a STUN Binding request to `port` over UDP is answered (RFC 5389 §6). */
-async function stunAnswered(port, timeout) {
-  const socket = createSocket('udp4');
-  socket.on('error', () => {});
-  const request = Buffer.alloc(20);
-  request.writeUInt16BE(0x0001, 0); // Binding request, no attributes
-  request.writeUInt32BE(0x2112a442, 4); // magic cookie
-  randomBytes(12).copy(request, 8);
-  const deadline = Date.now() + timeout;
-  try {
-    return await new Promise((resolve) => {
-      socket.on('message', (message) => {
-        if (message.length >= 20 && message.readUInt16BE(0) === 0x0101) resolve(true);
-      });
-      const poke = () => {
-        if (Date.now() > deadline) return resolve(false);
-        socket.send(request, port, '127.0.0.1');
-        timer = setTimeout(poke, 100);
-      };
-      let timer;
-      poke();
-      socket.once('close', () => clearTimeout(timer));
-    });
-  } finally {
-    socket.close();
-  }
-}
-
 /**
  * Starts coturn on 127.0.0.1 with a free port, the static user `u:p` in realm `rtc-call.test`
  * (or, with `authSecret`, coturn's `use-auth-secret` credentials: what TURN_SECRET issues),
  * UDP and TCP only (no TLS/DTLS, no CLI), loopback peers allowed; resolves once it answers a STUN
- * request. Fails, saying how to install it, when coturn is missing. `stop()` kills it (SIGCONT
- * first, in case a test left it stopped) and resolves when it exited; it may be called again.
+ * request. With `namespace`, it runs in that network namespace on `ip` (port 3478 unless told).
+ * Fails, saying how to install it, when coturn is missing. `stop()` kills it (SIGCONT first, in
+ * case a test left it stopped) and resolves when it exited; it may be called again.
  */
 export async function startCoturn({
   user = 'u',
@@ -305,20 +282,27 @@ export async function startCoturn({
   authSecret,
   verbose = false,
   binary = TURN_BINARY,
+  namespace,
+  ip = '127.0.0.1',
+  port: fixedPort,
+  deniedPeers = [],
 } = {}) {
   if (!existsSync(binary)) {
     throw new Error(`coturn is not installed (${binary} is missing): apt-get install -y coturn`);
   }
-  const port = await freeUdpPort();
+  const port = fixedPort ?? (namespace ? 3478 : await freeUdpPort());
   const dir = mkdtempSync(`${tmpdir()}/rtc-call-coturn-`);
+  const command = namespace ? ['ip', 'netns', 'exec', namespace, binary] : [binary];
   const child = spawn(
-    binary,
+    command[0],
     [
+      ...command.slice(1),
       '-n', // no configuration file: everything is on this line
-      '--listening-ip=127.0.0.1',
-      '--relay-ip=127.0.0.1',
+      `--listening-ip=${ip}`,
+      `--relay-ip=${ip}`,
       `--listening-port=${port}`,
       '--allow-loopback-peers',
+      ...deniedPeers.map((range) => `--denied-peer-ip=${range}`),
       '--no-cli',
       '--no-tls',
       '--no-dtls',
@@ -357,25 +341,42 @@ export async function startCoturn({
     })();
     return stopping;
   };
-  const ready = await Promise.race([stunAnswered(port, 10_000), exited.then(() => false)]);
+  const ready = await Promise.race([
+    namespace ? stunAnsweredIn(namespace, ip, port, 10_000) : stunAnswered(ip, port, 10_000),
+    exited.then(() => false),
+  ]);
   if (!ready) {
     await stop();
-    throw new Error(`coturn did not answer STUN on 127.0.0.1:${port}:\n${output.join('\n')}`);
+    throw new Error(`coturn did not answer STUN on ${ip}:${port}:\n${output.join('\n')}`);
   }
   return {
     port,
     pid: child.pid,
     child,
     /** The relay's URL (UDP), e.g. for TURN_URLS. */
-    url: `turn:127.0.0.1:${port}?transport=udp`,
+    url: `turn:${ip}:${port}?transport=udp`,
+    /** The relay's URL over TCP. */
+    tcpUrl: `turn:${ip}:${port}?transport=tcp`,
     /** The `ice-servers` entry for this relay (UDP) with the static user (not with `authSecret`). */
-    iceServer: { urls: `turn:127.0.0.1:${port}?transport=udp`, username: user, credential: password },
+    iceServer: { urls: `turn:${ip}:${port}?transport=udp`, username: user, credential: password },
+    /** Allocations coturn logged so far (with `verbose`), as their usernames. */
+    allocations: () =>
+      [...output.join('\n').matchAll(/user <([^>]*)>: incoming packet ALLOCATE processed, success/g)].map((m) => m[1]),
     output: () => output.join('\n'),
     /** SIGSTOP / SIGCONT: the relay freezes (allocations kept) and comes back. */
     freeze: () => child.kill('SIGSTOP'),
     thaw: () => child.kill('SIGCONT'),
     stop,
   };
+}
+
+/** `stunAnswered` run inside network namespace `ns` (stun-client.js as a command there). */
+function stunAnsweredIn(ns, host, port, timeout) {
+  const client = fileURLToPath(new URL('stun-client.js', import.meta.url));
+  const probe = spawn('ip', ['netns', 'exec', ns, process.execPath, client, host, String(port), String(timeout)], {
+    stdio: 'ignore',
+  });
+  return new Promise((resolve) => probe.once('exit', (code) => resolve(code === 0)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -388,9 +389,9 @@ const escapeHtml = (text) =>
 /**
  * Attributes a page URL may add to the element (CONTRACT §2), each a query parameter of the same
  * name: `signaling-url` (e.g. a proxy in front of the server), `ice-servers`, `ice-transport-policy`,
- * `token`, `chat`.
+ * `token`, `chat`, `constraints`.
  */
-export const PAGE_ATTRIBUTES = ['signaling-url', 'ice-servers', 'ice-transport-policy', 'token', 'chat'];
+export const PAGE_ATTRIBUTES = ['signaling-url', 'ice-servers', 'ice-transport-policy', 'token', 'chat', 'constraints'];
 
 /**
  * The drop-in page of CONTRACT §1: one script tag, one element, no signaling-url unless
@@ -480,8 +481,7 @@ export async function startPageServer({ bundleUrl }) {
 // ---------------------------------------------------------------------------------------------
 
 /** A headless system Chromium (playwright-core) with fake camera and microphone. */
-export async function launchChromium({ label = 'chromium', extraArgs = [] } = {}) {
-  const executablePath = findChromium();
+export async function launchChromium({ label = 'chromium', extraArgs = [], executablePath = findChromium() } = {}) {
   if (!executablePath) throw new Error('no Chromium found (set CHROME_PATH)');
   const browser = await chromium.launch({
     executablePath,
@@ -545,9 +545,18 @@ class BrowserHandle {
     this.browser = browser;
   }
 
-  /** Opens `url` in a new page, waits for `<rtc-call>` to be defined, installs the recorder. */
-  async open(url) {
+  /**
+   * Opens `url` in a new page, waits for `<rtc-call>` to be defined, installs the recorder. With
+   * `html` (playwright only), the page is that text, as if `url` had served it: the page's origin
+   * is `url`'s, and no page server is needed where the browser runs.
+   */
+  async open(url, { html } = {}) {
     const page = await this.browser.newPage();
+    if (html !== undefined) {
+      await page.route(url, (route) =>
+        route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html }),
+      );
+    }
     const call = new CallPage(this.label, this.driver, page);
     await call.goto(url);
     return call;
@@ -702,11 +711,18 @@ function snapshot() {
 function armFrameCounter() {
   const el = document.querySelector('rtc-call');
   const video = el.shadowRoot.querySelector('[part~="remote-video"]');
-  const frames = { method: '', count: 0, firstAt: null };
+  // `longestGap`: the longest time between two frames (a freeze), in ms, ending at `gapEndedAt`.
+  const frames = { method: '', count: 0, firstAt: null, lastAt: null, longestGap: 0, gapEndedAt: null };
   window.__rtc.frames = frames;
   const seen = () => {
+    const now = performance.now();
     frames.count += 1;
-    frames.firstAt ??= performance.now();
+    frames.firstAt ??= now;
+    if (frames.lastAt !== null && now - frames.lastAt > frames.longestGap) {
+      frames.longestGap = now - frames.lastAt;
+      frames.gapEndedAt = now;
+    }
+    frames.lastAt = now;
   };
   if (typeof video.requestVideoFrameCallback === 'function') {
     frames.method = 'requestVideoFrameCallback';

@@ -239,7 +239,9 @@ describe('the token command and the log', () => {
     a.send({ type: 'join', room: 'r', name: 'Ada', token });
     const joined = await a.next();
     assert.equal(joined.type, 'joined');
-    const [turn] = joined.iceServers;
+    // The built-in STUN first (at the host the client used), then the TURN credentials.
+    const [stun, turn] = joined.iceServers;
+    assert.deepEqual(stun, { urls: `stun:127.0.0.1:${server.port}` });
     assert.match(turn.username, new RegExp(`^\\d+:${joined.id}$`));
     seen.push(turn.credential, joined.secret);
     const b = await open();
@@ -252,8 +254,8 @@ describe('the token command and the log', () => {
     back.send({ type: 'join', room: 'r', resume: { id: joined.id, secret: joined.secret, received: 0 } });
     const resumed = await back.next();
     assert.equal(resumed.type, 'resumed');
-    assert.equal(resumed.iceServers.length, 1);
-    seen.push(resumed.iceServers[0].credential);
+    assert.equal(resumed.iceServers.length, 2);
+    seen.push(resumed.iceServers[1].credential);
     // Something that makes the server log, in case a log line would quote a message.
     back.send(`{"type":"join","room":"r","token":"${token}"`);
     await back.next('error');

@@ -9,10 +9,11 @@ export const TIMEOUT = 5000;
 /**
  * Starts a server on a free port; it is closed when the test ends (or stops listening, if a failed
  * test left it unable to close). A closed socket leaves its room at once unless a test asks for a
- * resume grace: most tests are about presence, not resume.
+ * resume grace: most tests are about presence, not resume. No STUN responder unless asked for
+ * (`stunPort`): these tests read the ICE servers handed out as the tests of those set them.
  */
 export async function setup(t, options = {}) {
-  const server = await startServer({ port: 0, host: '127.0.0.1', resumeGraceMs: 0, ...options });
+  const server = await startServer({ port: 0, host: '127.0.0.1', resumeGraceMs: 0, stunPort: 0, ...options });
   t.after(async () => {
     try {
       await withTimeout(server.close(), 'server.close()', 10_000);

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { qualityOf, summarizeStats } from '../../lib/stats.js';
+import { pathOf, qualityOf, summarizeStats } from '../../lib/stats.js';
 
 /** A report as getStats() returns it: a map of stats objects by id, all with one timestamp. */
 function report(timestamp, entries) {
@@ -14,8 +14,16 @@ function report(timestamp, entries) {
 const chromium = (timestamp, { bytes, received, lost, rtt = 0.042, type = 'relay' }) =>
   report(timestamp, [
     { id: 'T1', type: 'transport', selectedCandidatePairId: 'CP1' },
-    { id: 'CP1', type: 'candidate-pair', localCandidateId: 'L1', currentRoundTripTime: rtt, state: 'succeeded' },
+    {
+      id: 'CP1',
+      type: 'candidate-pair',
+      localCandidateId: 'L1',
+      remoteCandidateId: 'R1',
+      currentRoundTripTime: rtt,
+      state: 'succeeded',
+    },
     { id: 'L1', type: 'local-candidate', candidateType: type },
+    { id: 'R1', type: 'remote-candidate', candidateType: 'srflx' },
     {
       id: 'IV',
       type: 'inbound-rtp',
@@ -45,6 +53,7 @@ describe('summarizeStats', () => {
       packetLoss: 0.05,
       quality: 'fair',
       candidateType: 'relay',
+      path: 'relayed',
     });
   });
 
@@ -65,7 +74,14 @@ describe('summarizeStats', () => {
       ]);
     const { sample } = summarizeStats(firefox(1000, 0), undefined);
     const { stats } = summarizeStats(firefox(2000, 1000), sample);
-    assert.deepEqual(stats, { rtt: 200, bitrate: 8000, packetLoss: 0, quality: 'fair', candidateType: 'srflx' });
+    assert.deepEqual(stats, {
+      rtt: 200,
+      bitrate: 8000,
+      packetLoss: 0,
+      quality: 'fair',
+      candidateType: 'srflx',
+      path: 'reflexive',
+    });
   });
 
   test('no path yet: no stats, whatever came before', () => {
@@ -81,4 +97,12 @@ test('quality: good under 150 ms and 2 % loss, poor past 400 ms or 8 %', () => {
   assert.equal(qualityOf(40, 0.03), 'fair');
   assert.equal(qualityOf(401, 0), 'poor');
   assert.equal(qualityOf(40, 0.09), 'poor');
+});
+
+test('path: direct host to host, reflexive through NATs, relayed as soon as one end is a TURN relay', () => {
+  assert.equal(pathOf('host', 'host'), 'direct');
+  assert.equal(pathOf('host', 'srflx'), 'reflexive');
+  assert.equal(pathOf('prflx', 'srflx'), 'reflexive');
+  assert.equal(pathOf('relay', 'prflx'), 'relayed');
+  assert.equal(pathOf('srflx', 'relay'), 'relayed');
 });

@@ -71,15 +71,17 @@ test(
       const servers = await page.evaluate(
         () => document.querySelector('rtc-call').connections[0].getConfiguration().iceServers,
       );
-      assert.equal(servers.length, 1);
-      assert.deepEqual(servers[0].urls, [coturn.url]);
-      const [expiry, peerId] = servers[0].username.split(':');
+      // The server's own STUN, then the relay with this peer's credentials.
+      assert.equal(servers.length, 2);
+      assert.deepEqual(servers[0].urls, [`stun:127.0.0.1:${new URL(server.url).port}`]);
+      assert.deepEqual(servers[1].urls, [coturn.url]);
+      const [expiry, peerId] = servers[1].username.split(':');
       assert.ok(Number(expiry) >= startedAt + 600 && Number(expiry) <= startedAt + 660, servers[0].username);
       assert.match(peerId, /^[A-Za-z0-9_-]{22}$/);
       // coturn made an allocation for exactly that username.
       assert.match(
         coturn.output(),
-        new RegExp(`user <${servers[0].username}>: incoming packet ALLOCATE processed, success`),
+        new RegExp(`user <${servers[1].username}>: incoming packet ALLOCATE processed, success`),
       );
     }
     assert.ok(!server.output().includes(secret), 'the server printed the TURN secret');
