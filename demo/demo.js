@@ -193,7 +193,10 @@ function showStats(stats) {
   $('stat-rtt').textContent = stats ? `${Math.round(stats.rtt)} ms` : '–';
   $('stat-bitrate').textContent = stats ? bitrate(stats.bitrate) : '–';
   $('stat-loss').textContent = stats ? `${(stats.packetLoss * 100).toFixed(1)} %` : '–';
-  $('stat-route').textContent = stats ? (stats.candidateType === 'relay' ? 'TURN relay' : 'direct') : '–';
+  const routes = { direct: 'direct', reflexive: 'through NATs', relayed: 'TURN relay' };
+  $('stat-route').textContent = stats ? (routes[stats.path] ?? stats.path) : '–';
+  // Call → the first remote frame, as the WebRTC codelab logs it.
+  $('stat-setup').textContent = stats?.setupTime === undefined ? '–' : `${stats.setupTime} ms`;
 }
 call.addEventListener('rtc-call-stats', ({ detail }) => showStats(detail));
 

@@ -4,7 +4,8 @@
  * A connection can stay `connected` (its consent checks pass, or have not failed yet) while
  * nothing of the media gets through: a TURN allocation the relay dropped, a pair whose NAT
  * mapping went away. The user sees a frozen picture. So while the peer says it sends a kind,
- * that kind must keep arriving: video as decoded frames or inbound RTP bytes, audio as bytes.
+ * that kind must keep arriving: neither a new video frame nor an RTP byte for a while is a frozen
+ * path; flowing again is new frames (video) or bytes (audio).
  */
 import { num } from './stats.js';
 
@@ -48,8 +49,10 @@ interface Progress {
   /** Whether it grew since the window started. */
   grew: boolean;
   bytes: number;
-  /** When `bytes` last grew in this window, else undefined. */
-  bytesAt: number | undefined;
+  /** When `bytes` last grew (or the window started). */
+  bytesAt: number;
+  /** Whether they grew since the window started. */
+  bytesGrew: boolean;
 }
 
 /** Tracks, per kind, when media last arrived; tells which expected kinds are frozen. */
@@ -71,7 +74,13 @@ export class MediaWatch {
    * nothing new for `freezeMs` (for `firstMediaMs` while none of that kind ever came).
    */
   update(arrivals: Arrivals, expected: readonly MediaKind[], now: number): MediaKind[] {
-    const fresh = (kind: MediaKind): Progress => ({ ...arrivals[kind], at: now, grew: false, bytesAt: undefined });
+    const fresh = (kind: MediaKind): Progress => ({
+      ...arrivals[kind],
+      at: now,
+      grew: false,
+      bytesAt: now,
+      bytesGrew: false,
+    });
     this.#progress ??= { audio: fresh('audio'), video: fresh('video') };
     const frozen: MediaKind[] = [];
     for (const kind of ['audio', 'video'] as const) {
@@ -83,8 +92,11 @@ export class MediaWatch {
         continue;
       }
       if (count > progress.count) Object.assign(progress, { count, at: now, grew: true });
-      if (bytes > progress.bytes) Object.assign(progress, { bytes, bytesAt: now });
-      if (now - progress.at >= (count > 0 ? this.#options.freezeMs : this.#options.firstMediaMs)) frozen.push(kind);
+      if (bytes > progress.bytes) Object.assign(progress, { bytes, bytesAt: now, bytesGrew: true });
+      // Frozen is nothing at all: packets that still come (a picture waiting for a keyframe, a
+      // sender that congestion control paused) mean the path works and a restart would not help.
+      const last = Math.max(progress.at, progress.bytesAt);
+      if (now - last >= (count > 0 ? this.#options.freezeMs : this.#options.firstMediaMs)) frozen.push(kind);
     }
     return frozen;
   }
@@ -96,7 +108,7 @@ export class MediaWatch {
 
   /** Whether packets of every kind in `expected` came in this window, lately: a path that works. */
   carrying(expected: readonly MediaKind[], now: number): boolean {
-    return this.#every(expected, ({ bytesAt }) => bytesAt !== undefined && now - bytesAt < CARRYING_MS);
+    return this.#every(expected, ({ bytesAt, bytesGrew }) => bytesGrew && now - bytesAt < CARRYING_MS);
   }
 
   #every(expected: readonly MediaKind[], test: (progress: Progress) => boolean): boolean {

@@ -111,7 +111,9 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig
   const turnUrls = list(pick('turn-urls'));
   if (Boolean(turnSecret) !== Boolean(turnUrls)) throw new ConfigError('TURN_SECRET and TURN_URLS go together');
   for (const url of turnUrls ?? []) {
-    if (!/^turns?:[^\s]+$/.test(url)) throw new ConfigError(`TURN_URLS: "${url}" is not a turn: or turns: URL`);
+    // Each transport its own URL: `turn:host:3478?transport=udp`, `…?transport=tcp`, `turns:host:443?transport=tcp`.
+    if (!/^turns?:[^\s?]+(\?transport=(udp|tcp))?$/.test(url))
+      throw new ConfigError(`TURN_URLS: "${url}" is not a turn: or turns: URL (with ?transport=udp or tcp, if any)`);
   }
   const stunPort = pick('stun-port');
   const stunUrls = list(pick('stun-urls'));

@@ -139,6 +139,11 @@ test('the demo at /: room from ?room=, share link, loopback self-test, file roun
         timeout: WAIT,
       });
       assert.match(await page.textContent('#stat-quality'), /^(good|fair|poor)$/);
+      // The self-test's setup time (Call → first remote frame) and its route, host to host.
+      await page.waitForFunction(() => /^\d+ ms$/.test(document.getElementById('stat-setup').textContent), null, {
+        timeout: 10_000,
+      });
+      assert.equal(await page.textContent('#stat-route'), 'direct');
       const log = await page.textContent('#log');
       assert.match(log, /rtc-call-state-change state="connected"/);
       assert.match(log, /rtc-call-file file=File\(hello\.txt/);

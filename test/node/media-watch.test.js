@@ -20,13 +20,26 @@ describe('MediaWatch', () => {
     assert.ok(watch.flowing(BOTH, 20_000));
   });
 
-  test('video frames that stop for freezeMs: video frozen; audio that goes on is not', () => {
+  test('video that stops for freezeMs: video frozen; audio that goes on is not', () => {
     const watch = new MediaWatch(options);
     watch.update(sample(10, 100), BOTH, 0);
     watch.update(sample(20, 200), BOTH, 500);
     assert.deepEqual(watch.update(sample(20, 300), BOTH, 2500), []);
     assert.deepEqual(watch.update(sample(20, 400), BOTH, 3000), ['video']);
     assert.equal(watch.flowing(BOTH, 3000), false);
+  });
+
+  test('frames that stop while video packets still come are not a frozen path (a keyframe is on its way)', () => {
+    const watch = new MediaWatch(options);
+    watch.update(sample(10, 100), BOTH, 0);
+    for (let t = 500; t <= 6000; t += 500) {
+      assert.deepEqual(
+        watch.update({ video: { count: 10, bytes: 10_000 + t }, audio: { count: t, bytes: t } }, BOTH, t),
+        [],
+      );
+    }
+    assert.equal(watch.carrying(BOTH, 6000), true);
+    assert.equal(watch.flowing(BOTH, 6000), false);
   });
 
   test('audio-only: its bytes are what counts', () => {

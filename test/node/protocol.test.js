@@ -59,6 +59,13 @@ describe('parseClientMessage: valid messages', () => {
     assert.deepEqual(message, { type: 'signal', to: 'peer', data: { candidate: null } });
   });
 
+  test('signal with a step of the move to relays only', () => {
+    for (const step of ['ask', 'replace', 'ready']) {
+      const message = ok(parseClientMessage(json({ type: 'signal', to: 'peer', data: { relayOnly: step } })));
+      assert.deepEqual(message, { type: 'signal', to: 'peer', data: { relayOnly: step } });
+    }
+  });
+
   test('leave', () => {
     assert.deepEqual(ok(parseClientMessage(json({ type: 'leave' }))), { type: 'leave' });
   });
@@ -87,6 +94,7 @@ describe('parseClientMessage: refused input', () => {
     'JSON null': 'null',
     'a JSON array': json([{ type: 'join', room: 'r' }]),
     'no type': json({ room: 'r' }),
+    'relayOnly that is not a step': json({ type: 'signal', to: 'peer', data: { relayOnly: true } }),
     'a numeric type': json({ type: 1, room: 'r' }),
     'an unknown type': json({ type: 'hello', room: 'r' }),
     'a server message type': json({ type: 'joined', room: 'r', id: 'x', peers: [] }),

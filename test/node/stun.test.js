@@ -172,3 +172,17 @@ test('settings: STUN_PORT (default: none given, the PORT number; 0 off), STUN_UR
     /STUN_URLS: "turn:a.example" is not a stun: URL/,
   );
 });
+
+test('settings: TURN_URLS may list UDP, TCP and TLS transports of a relay', () => {
+  const urls =
+    'turn:t.example:3478?transport=udp, turn:t.example:3478?transport=tcp, turns:t.example:443?transport=tcp';
+  assert.deepEqual(readConfig([], { TURN_SECRET: 's', TURN_URLS: urls }).turn.urls, [
+    'turn:t.example:3478?transport=udp',
+    'turn:t.example:3478?transport=tcp',
+    'turns:t.example:443?transport=tcp',
+  ]);
+  assert.throws(
+    () => readConfig([], { TURN_SECRET: 's', TURN_URLS: 'turn:t.example?transport=sctp' }),
+    /TURN_URLS: "turn:t\.example\?transport=sctp" is not a turn: or turns: URL/,
+  );
+});
