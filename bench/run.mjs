@@ -11,6 +11,7 @@ import { chromium } from 'playwright-core';
 import { startServer } from '../lib/server/index.js';
 import { CHROMIUM_ARGS, findChromium } from '../scripts/browsers.mjs';
 import { serverBench, serverMarkdown } from './server.mjs';
+import { homesSetup } from './homes.mjs';
 import { signaledSetup } from './signaled.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -221,10 +222,11 @@ try {
         server: await serverBench({ quick, round }),
         loopbackSetup: await loopbackSetup(origin),
         signaledSetup: await signaledSetup({ runs: quick ? 1 : 7, origin, median, round }),
+        homesSetup: await homesSetup({ runs: quick ? 1 : 7, median, round }),
         fileTransfer: await fileTransfer(),
       };
   if (!render) writeFileSync(join(out, 'results.json'), JSON.stringify(results, null, 2) + '\n');
-  const { bundle, loopbackSetup: loop, signaledSetup: sig, fileTransfer: file } = results;
+  const { bundle, loopbackSetup: loop, signaledSetup: sig, homesSetup: homes, fileTransfer: file } = results;
   const kb = (bytes) => (bytes / 1024).toFixed(1);
   const verdict = (ok) => (ok ? 'met' : 'not met');
   const markdown = `# Benchmark results
@@ -269,6 +271,22 @@ ${
     ? ''
     : `\nOver the goals by ${Math.round((sig.ratioVsPeerjs / sig.goals.vsPeerjs - 1) * 100)} % (PeerJS) and ${Math.round((sig.ratioVsRaw / sig.goals.vsRaw - 1) * 100)} % (floor). ${WHY.signaled}\n`
 }
+## Across two homes behind cone NATs: Call → first remote frame on both sides
+
+Two simulated homes (network namespaces, each behind its own NAT router, the same private address
+in both), the server on a public network between them; one Chromium in each home. Both sides use
+the server's built-in STUN. Same flow as above.
+
+${
+  homes?.skipped
+    ? `Not measured: ${homes.skipped}.`
+    : `| | median |
+|---|---|
+| \`<rtc-call>\` through its own server | ${homes?.oursMs} ms |
+| floor: two bare RTCPeerConnections, the same STUN server, a raw \`ws\` relay | ${homes?.floorMs} ms |
+| ours / floor (median of ${homes?.runs} pairwise ratios) | ${homes?.ratio}× |`
+}
+
 ## File transfer between two browsers (one run)
 
 | file | time | throughput | sender's JS heap before → peak |

@@ -19,15 +19,15 @@ async function freePort() {
 }
 
 /** The floor's relay: every text message goes to every other socket, as is. */
-async function startRawRelay() {
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+export async function startRawRelay(host = '127.0.0.1') {
+  const wss = new WebSocketServer({ host, port: 0 });
   await new Promise((resolve) => wss.once('listening', resolve));
   wss.on('connection', (socket) => {
     socket.on('message', (data) => {
       for (const other of wss.clients) if (other !== socket) other.send(data.toString());
     });
   });
-  return { url: `ws://127.0.0.1:${wss.address().port}`, close: () => new Promise((resolve) => wss.close(resolve)) };
+  return { url: `ws://${host}:${wss.address().port}`, close: () => new Promise((resolve) => wss.close(resolve)) };
 }
 
 async function startPeerServer() {
@@ -44,11 +44,15 @@ async function startPeerServer() {
   };
 }
 
-/** One measured call of `kind` between two fresh pages, one in each browser; ms. */
-async function measure(kind, browsers, urlFor, run) {
+/**
+ * One measured call of `kind` between two fresh pages, one in each browser; ms. `route(page)`
+ * may hand a page its text (where the browser cannot reach the bench's page server).
+ */
+export async function measure(kind, browsers, urlFor, run, route = async () => {}) {
   const [a, b] = await Promise.all(browsers.map((browser) => browser.newPage()));
   try {
     const ids = [`b${run}-${kind}-a`, `b${run}-${kind}-b`];
+    await Promise.all([a, b].map(route));
     await a.goto(urlFor(kind, run));
     await b.goto(urlFor(kind, run));
     for (const page of [a, b]) await page.waitForFunction(() => typeof window.prepare === 'function');

@@ -30,3 +30,8 @@ function need(command, versionFlag, pkg, what) {
 }
 need('openssl', 'version', 'openssl', 'the TLS test certificate');
 need('redis-server', '--version', 'redis-server', 'the scale-out test');
+// The network tests build simulated homes as root; without root they are skipped (and say so).
+if (process.getuid?.() === 0) {
+  need('ip', '-V', 'iproute2', 'the network tests (simulated home networks)');
+  need('iptables', '-V', 'iptables', 'the network tests (NAT routers)');
+}

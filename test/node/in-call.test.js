@@ -336,9 +336,11 @@ test('screen share: the call stays connected and frames keep flowing; stop resto
   await b.waitForFrames(count + 10);
 });
 
-test('stats every 2 s while connected, with numbers in range and the path type', async (t) => {
-  const { a } = await connectedPair(t);
-  await a.waitFor(() => window.__feat.stats.length >= 2, null, { timeout: 10_000 });
+test('stats every 2 s while connected, with numbers in range, the path and the setup time', async (t) => {
+  const { a, b } = await connectedPair(t);
+  await Promise.all(
+    [a, b].map((page) => page.waitFor(() => window.__feat.stats.length >= 2, null, { timeout: 10_000 })),
+  );
   const stats = await feat(a, 'stats');
   for (const s of stats) {
     assert.ok(Number.isInteger(s.rtt) && s.rtt >= 0 && s.rtt < 1000, JSON.stringify(s));
@@ -346,6 +348,18 @@ test('stats every 2 s while connected, with numbers in range and the path type',
     assert.ok(s.packetLoss >= 0 && s.packetLoss <= 1, JSON.stringify(s));
     assert.ok(['good', 'fair', 'poor'].includes(s.quality), JSON.stringify(s));
     assert.equal(s.candidateType, 'host');
+    assert.equal(s.path, 'direct');
+  }
+  // B pressed Call second: its setup time runs from Call to its first remote frame, as the page
+  // measures it too; A's from B's arrival (A was waiting alone before that). In every stats event.
+  const frames = await b.evaluate(() => ({ ...window.__rtc.frames, calledAt: window.__rtc.calledAt }));
+  const pageMeasured = frames.firstAt - frames.calledAt;
+  for (const page of [a, b]) {
+    const setupTime = await page.evaluate(() => document.querySelector('rtc-call').setupTime);
+    assert.ok(Number.isInteger(setupTime) && setupTime > 0 && setupTime < 10_000, `${page.label}: ${setupTime}`);
+    for (const s of await feat(page, 'stats')) assert.equal(s.setupTime, setupTime, JSON.stringify(s));
+    if (page === b)
+      assert.ok(Math.abs(setupTime - pageMeasured) < 250, `element ${setupTime} ms, page ${pageMeasured} ms`);
   }
   const shown = await a.evaluate(() => {
     const q = document.querySelector('rtc-call').shadowRoot.querySelector('[part~="quality"]');
