@@ -348,9 +348,10 @@ export class CallController implements ReactiveController {
         }
         this.#setState('waiting', { key: 'peerLeft', params: { name: peer.name } });
       },
-      remoteStream: (peerId, stream) => {
-        // A second stream from the same peer: its connection was replaced (moved to relays only).
-        if (this.#remoteStream && peerId !== this.#remotePeerId) return;
+      remoteStream: (peerId, stream, replaces) => {
+        // Only the first stream is shown, or the first of the connection that replaced its own
+        // (moved to relays only); later ones (a transceiver added) are not the camera.
+        if (this.#remoteStream && !(replaces && peerId === this.#remotePeerId)) return;
         this.#remoteStream = stream;
         this.#remotePeerId = peerId;
         this.#host.requestUpdate();

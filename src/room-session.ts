@@ -8,7 +8,8 @@ export interface RoomListener {
   joined(peers: PeerInfo[]): void;
   peerJoined(peer: PeerInfo): void;
   peerLeft(peer: PeerInfo): void;
-  remoteStream(peerId: string, stream: MediaStream): void;
+  /** A remote stream started; `replaces` when it is the first of a connection that took over from another. */
+  remoteStream(peerId: string, stream: MediaStream, replaces: boolean): void;
   /** With `failed`: whether a TURN relay was tried too. */
   peerStatus(peerId: string, status: PeerStatus, detail: { relay: boolean }): void;
   /** The data channel to that peer (it may not be open yet). */
@@ -213,19 +214,27 @@ export class RoomSession {
     const configuration = relay
       ? { ...this.#configuration, iceTransportPolicy: 'relay' as const }
       : this.#configuration;
-    const connection = this.#newConnection(old.polite, configuration);
+    const connection = this.#newConnection(old.polite, configuration, true);
     this.#connections.set(old.remote.id, connection);
     connection.bind({ ...old.remote });
   }
 
-  #newConnection(polite: boolean, configuration: RTCConfiguration = this.#configuration): Connection {
+  #newConnection(
+    polite: boolean,
+    configuration: RTCConfiguration = this.#configuration,
+    replacement = false,
+  ): Connection {
+    let replaces = replacement;
     // The callbacks read `info.id` when they run: it is set by bind(), and changes if the peer re-joins.
     const info: PeerInfo = { id: '', name: '' };
     let held: (() => void)[] | undefined = [];
     const whenBound = (action: () => void) => (held ? held.push(action) : action());
     const peer = new Peer(polite, configuration, {
       signal: (data) => whenBound(() => this.#signaling.signal(info.id, data)),
-      stream: (stream) => this.#listener.remoteStream(info.id, stream),
+      stream: (stream) => {
+        this.#listener.remoteStream(info.id, stream, replaces);
+        replaces = false;
+      },
       status: (status, detail) => this.#listener.peerStatus(info.id, status, detail),
       channel: (channel) =>
         whenBound(() => queueMicrotask(() => this.#listener.channel(info.id, channel, peer.connection))),

@@ -81,11 +81,10 @@ function deleteNamespace(ns) {
 let made = 0;
 
 /**
- * Builds the two homes. `nat` is `{ a, b }`, each `cone` or `symmetric`; `blockUdp` drops every
- * UDP packet the routers would forward (a network that lets only TCP out). Resolves with the
- * topology; `close()` removes it all and is safe to call twice.
+ * Builds the two homes. `nat` is `{ a, b }`, each `cone` or `symmetric`. Returns the topology;
+ * `close()` removes it all and is safe to call twice.
  */
-export function buildHomes({ nat = { a: 'cone', b: 'cone' }, blockUdp = false } = {}) {
+export function buildHomes({ nat = { a: 'cone', b: 'cone' } } = {}) {
   sweepLeftovers();
   const id = `${PREFIX}${process.pid}-${++made}`;
   const names = { pub: `${id}-pub`, ra: `${id}-ra`, rb: `${id}-rb`, a: `${id}-a`, b: `${id}-b` };
@@ -139,7 +138,6 @@ export function buildHomes({ nat = { a: 'cone', b: 'cone' }, blockUdp = false } 
       iptables(...masquerade, ...(nat[side] === 'symmetric' ? ['--random-fully'] : []));
       iptables('-A', 'INPUT', '-i', 'wan', '-m', 'conntrack', '--ctstate', 'NEW', '-j', 'DROP');
       iptables('-A', 'FORWARD', '-i', 'wan', '-m', 'conntrack', '--ctstate', 'NEW', '-j', 'DROP');
-      if (blockUdp) iptables('-A', 'FORWARD', '-p', 'udp', '-j', 'DROP');
     }
   } catch (error) {
     close();
