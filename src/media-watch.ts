@@ -26,6 +26,11 @@ export interface WatchOptions {
 
 /** Packets within this long, in ms, show a path works (a look comes every second). */
 const CARRYING_MS = 1000;
+/**
+ * Flowing again is media that keeps coming for this long, in ms, with no pause longer than it:
+ * a frozen path can still let a last frame or two through (a jitter buffer emptying).
+ */
+const SUSTAINED_MS = 1000;
 
 export const DEFAULT_WATCH: WatchOptions = { freezeMs: 2500, firstMediaMs: 5000 };
 
@@ -48,6 +53,8 @@ interface Progress {
   at: number;
   /** Whether it grew since the window started. */
   grew: boolean;
+  /** Since when it has grown without a pause longer than SUSTAINED_MS. */
+  since: number;
   bytes: number;
   /** When `bytes` last grew (or the window started). */
   bytesAt: number;
@@ -78,6 +85,7 @@ export class MediaWatch {
       ...arrivals[kind],
       at: now,
       grew: false,
+      since: now,
       bytesAt: now,
       bytesGrew: false,
     });
@@ -91,7 +99,10 @@ export class MediaWatch {
         this.#progress[kind] = fresh(kind);
         continue;
       }
-      if (count > progress.count) Object.assign(progress, { count, at: now, grew: true });
+      if (count > progress.count) {
+        if (!progress.grew || now - progress.at > SUSTAINED_MS) progress.since = now;
+        Object.assign(progress, { count, at: now, grew: true });
+      }
       if (bytes > progress.bytes) Object.assign(progress, { bytes, bytesAt: now, bytesGrew: true });
       // Frozen is nothing at all: packets that still come (a picture waiting for a keyframe, a
       // sender that congestion control paused) mean the path works and a restart would not help.
@@ -101,9 +112,12 @@ export class MediaWatch {
     return frozen;
   }
 
-  /** Whether every kind in `expected` arrived in this window, and lately (after update()). */
+  /** Whether every kind in `expected` has kept arriving in this window for a while, and lately (after update()). */
   flowing(expected: readonly MediaKind[], now: number): boolean {
-    return this.#every(expected, (progress) => progress.grew && now - progress.at < this.#options.freezeMs);
+    return this.#every(
+      expected,
+      ({ grew, at, since }) => grew && now - at < this.#options.freezeMs && at - since >= SUSTAINED_MS,
+    );
   }
 
   /** Whether packets of every kind in `expected` came in this window, lately: a path that works. */

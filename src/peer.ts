@@ -83,8 +83,8 @@ export class Peer {
   #everConnected = false;
   /** Connected, but the peer's media stopped arriving: a path only ICE restarts may mend. */
   #frozen = false;
-  /** The kinds of path that froze on this connection. */
-  readonly #frozenPaths = new Set<PathKind | 'unknown'>();
+  /** The kinds of path that broke on this connection: froze, or were lost while connected. */
+  readonly #brokenPaths = new Set<PathKind | 'unknown'>();
   readonly #watch: MediaWatch;
   #watchTimer: ReturnType<typeof setInterval> | undefined;
   #looking = false;
@@ -167,6 +167,9 @@ export class Peer {
         break;
       case 'disconnected':
         if (this.#gaveUp) return this.#report('failed');
+        // A path of this kind that an ICE restart finds again, and that then freezes, is the
+        // second failure of its kind (a TURN allocation the relay dropped goes this way).
+        if (this.#everConnected) this.#brokenPaths.add(this.#path);
         // Often passes by itself (a brief loss of consent checks); restart only if it lasts.
         // Chromium never reports `failed` when a TURN relay dies, so this is the path then.
         this.#recoveryTimer ??= setTimeout(() => this.#restart(), this.#recovery.disconnectGraceMs);
@@ -223,9 +226,9 @@ export class Peer {
     }
     this.#lost();
     if (this.#frozen) {
-      // The same kind of path froze before: the direct ways through these networks do not
+      // The same kind of path broke before: the direct ways through these networks do not
       // hold. TURN relays on both sides, then.
-      if (this.#frozenPaths.has(this.#path) && this.relayAvailable && !this.relayOnly) {
+      if (this.#relayNext) {
         // Changing the policy of this connection (setConfiguration) is not enough: Chromium 156
         // keeps the old pair, and the relay pairs of later ICE generations never get answers.
         // A new connection that is relay-only from the start does work.
@@ -233,7 +236,7 @@ export class Peer {
         this.#nextRestart();
         return;
       }
-      this.#frozenPaths.add(this.#path);
+      this.#brokenPaths.add(this.#path);
     }
     if (this.#streamOnOffer) {
       // No offer came: send our media in our own offer.
@@ -298,6 +301,11 @@ export class Peer {
     return [...kinds];
   }
 
+  /** Whether this kind of path broke before and relays are at hand: relays only, then. */
+  get #relayNext(): boolean {
+    return this.#brokenPaths.has(this.#path) && this.relayAvailable && !this.relayOnly;
+  }
+
   /** Whether a TURN server is among this connection's ICE servers. */
   get relayAvailable(): boolean {
     const servers = this.connection.getConfiguration().iceServers ?? [];
@@ -337,8 +345,10 @@ export class Peer {
     const pc = this.connection;
     try {
       if ('description' in data) {
-        // The peer restarts too: one restart at a time, whoever's turn came first.
-        if (data.description.type === 'offer' && this.#frozen && this.#recoveryTimer) this.#nextRestart();
+        // The peer restarts too: one restart at a time, whoever's turn came first. Not when our
+        // next step is the move to relays only: a restart of its own does not hold that up.
+        if (data.description.type === 'offer' && this.#frozen && this.#recoveryTimer && !this.#relayNext)
+          this.#nextRestart();
         const description = data.description;
         // An answer that finds us stable answers an offer already settled (a glare leftover).
         if (description.type === 'answer' && pc.signalingState === 'stable') return;

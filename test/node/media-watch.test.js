@@ -78,8 +78,36 @@ describe('MediaWatch', () => {
     watch.update({ video: { count: 10, bytes: 20_000 }, audio: { count: 150, bytes: 150 } }, BOTH, 1500);
     assert.equal(watch.carrying(BOTH, 1500), true);
     assert.equal(watch.flowing(BOTH, 1500), false);
+    // New frames: flowing once they have kept coming for a second.
     watch.update({ video: { count: 12, bytes: 30_000 }, audio: { count: 200, bytes: 200 } }, BOTH, 2000);
-    assert.equal(watch.flowing(BOTH, 2000), true);
+    assert.equal(watch.flowing(BOTH, 2000), false);
+    watch.update({ video: { count: 27, bytes: 40_000 }, audio: { count: 250, bytes: 250 } }, BOTH, 2500);
+    assert.equal(watch.flowing(BOTH, 2500), false);
+    watch.update({ video: { count: 42, bytes: 50_000 }, audio: { count: 300, bytes: 300 } }, BOTH, 3000);
+    assert.equal(watch.flowing(BOTH, 3000), true);
+  });
+
+  test('a last frame or two that a frozen path lets through is not flowing again; a low frame rate is', () => {
+    const watch = new MediaWatch(options);
+    watch.update(sample(10, 100), BOTH, 0);
+    watch.reset();
+    watch.update(sample(10, 100), BOTH, 500);
+    // One burst (a jitter buffer emptying), then nothing: never flowing, and frozen in time.
+    watch.update(sample(12, 200), BOTH, 1000);
+    for (let t = 1500; t < 3500; t += 500) {
+      assert.deepEqual(watch.update(sample(12, 200 + t), BOTH, t), []);
+      assert.equal(watch.flowing(BOTH, t), false, `at ${t}`);
+    }
+    // Bursts further apart than a second do not add up to a flow either.
+    assert.deepEqual(watch.update(sample(13, 4000), BOTH, 3500), []);
+    assert.equal(watch.flowing(BOTH, 3500), false);
+    // A frame every half second or second (a congested sender), for a second from 3500: flowing.
+    watch.update(sample(14, 4500), BOTH, 4000);
+    assert.equal(watch.flowing(BOTH, 4000), false);
+    watch.update(sample(14, 5000), BOTH, 4500);
+    assert.equal(watch.flowing(BOTH, 4500), false);
+    watch.update(sample(15, 5500), BOTH, 5000);
+    assert.equal(watch.flowing(BOTH, 5000), true);
   });
 });
 
