@@ -1,5 +1,6 @@
 import commonjs from '@rollup/plugin-commonjs';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
+import { rmSync } from 'node:fs';
 import { transformSync } from 'esbuild';
 import esbuild from 'rollup-plugin-esbuild';
 
@@ -17,6 +18,16 @@ function minifyStyles() {
         const minified = transformSync(text, { loader: 'css', minify: true }).code.trim();
         return `css\`${minified}\``;
       });
+    },
+  };
+}
+
+/** Chunks are named by their hash: those of an earlier build would stay beside the new ones. */
+function cleanChunks() {
+  return {
+    name: 'clean-chunks',
+    buildStart() {
+      rmSync('dist/chunks', { recursive: true, force: true });
     },
   };
 }
@@ -44,6 +55,7 @@ export default {
     manualChunks: (id) => (BUNDLED.test(id) ? 'rtc-call' : undefined),
   },
   plugins: [
+    cleanChunks(),
     // No "development" export condition: Lit resolves to its production build.
     nodeResolve({ browser: true, exportConditions: ['browser', 'production'] }),
     commonjs(),

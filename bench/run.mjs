@@ -146,6 +146,7 @@ const CHUNK_WHEN = {
   session: 'when the camera is asked for',
   'in-call': 'when the camera is asked for',
   websocket: 'when the camera is asked for (not in loopback)',
+  stats: 'when the camera is asked for (what session and in-call share)',
 };
 
 /**

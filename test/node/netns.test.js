@@ -100,6 +100,23 @@ async function keepsFlowing(pages, count = 30, ms = 10_000) {
 
 const framesOf = (page) => page.evaluate(() => ({ ...window.__rtc.frames }));
 
+/** Two homes behind cone NATs with coturn as the deployment guide sets it up (no relaying into private ranges). */
+const relayHomes = (t, attributes = {}) =>
+  homes(t, {
+    nat: { a: 'cone', b: 'cone' },
+    turn: true,
+    coturn: { deniedPeers: ['192.0.2.0-192.0.2.255'] },
+    attributes,
+  });
+
+/** The direct path's media stops (STUN still passes): both sides go `reconnecting`, then `connected` again. */
+async function freezeUntilConnected(net, pages) {
+  await Promise.all(pages.map((page) => page.clearEvents()));
+  net.freezeDirectMedia();
+  await Promise.all(pages.map((page) => page.waitForState('reconnecting', 10_000)));
+  await Promise.all(pages.map((page) => page.waitForState('connected', 20_000)));
+}
+
 test(
   'two homes behind cone NATs, no settings: connected through server-reflexive candidates, video both ways',
   options(60_000),
@@ -200,21 +217,12 @@ test(
   'a direct path whose media stops while ICE stays connected: reconnecting, then relays only, video back within 15 s',
   options(90_000),
   async (t) => {
-    // coturn as the deployment guide sets it up (no relaying into private ranges).
-    const { net, a, b } = await homes(t, {
-      nat: { a: 'cone', b: 'cone' },
-      turn: true,
-      coturn: { deniedPeers: ['192.0.2.0-192.0.2.255'] },
-    });
+    const { net, a, b } = await relayHomes(t);
     await connectTime(a, b);
     await keepsFlowing([a, b], 20);
     const before = await Promise.all([a, b].map((page) => page.selectedCandidatePair()));
     for (const pair of before) assert.notEqual(pair.local, 'relay', `starts direct: ${JSON.stringify(pair)}`);
-    await Promise.all([a, b].map((page) => page.clearEvents()));
-
-    net.freezeDirectMedia();
-    await Promise.all([a, b].map((page) => page.waitForState('reconnecting', 10_000)));
-    await Promise.all([a, b].map((page) => page.waitForState('connected', 20_000)));
+    await freezeUntilConnected(net, [a, b]);
     await keepsFlowing([a, b]);
     for (const page of [a, b]) {
       const pair = await page.selectedCandidatePair();
@@ -235,12 +243,7 @@ test(
   'an audio-only call whose media stops while ICE stays connected: recovered by its bytes',
   options(90_000),
   async (t) => {
-    const { net, a, b } = await homes(t, {
-      nat: { a: 'cone', b: 'cone' },
-      turn: true,
-      coturn: { deniedPeers: ['192.0.2.0-192.0.2.255'] },
-      attributes: { constraints: '{"audio":true}' },
-    });
+    const { net, a, b } = await relayHomes(t, { constraints: '{"audio":true}' });
     await Promise.all([a, b].map((page) => page.waitForState('connected', 30_000)));
     const audioBytes = (page) =>
       page.evaluate(async () => {
@@ -250,11 +253,8 @@ test(
         });
         return bytes;
       });
-    await Promise.all([a, b].map((page) => page.clearEvents()));
     const frozenAt = Date.now();
-    net.freezeDirectMedia();
-    await Promise.all([a, b].map((page) => page.waitForState('reconnecting', 10_000)));
-    await Promise.all([a, b].map((page) => page.waitForState('connected', 20_000)));
+    await freezeUntilConnected(net, [a, b]);
     figure('audio-only: frozen → connected again (slower side)', Date.now() - frozenAt);
     for (const page of [a, b]) {
       const first = await audioBytes(page);
