@@ -24,7 +24,7 @@ export interface WatchOptions {
   firstMediaMs: number;
 }
 
-/** Packets within this long, in ms, show a path works (a look comes every second). */
+/** Packets within this long, in ms, show a path works (a look comes every half second). */
 const CARRYING_MS = 1000;
 /**
  * Flowing again is media that keeps coming for this long, in ms, with no pause longer than it:
