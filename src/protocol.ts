@@ -13,6 +13,8 @@ export const LIMITS = {
   candidate: 1024,
   /** A whole message: SDP plus its envelope. */
   message: 72 * 1024,
+  /** A message from the server: a relayed one is the sender's, verbatim, in a small envelope. */
+  serverMessage: 72 * 1024 + 512,
 } as const;
 
 export interface SessionDescription {
@@ -127,6 +129,12 @@ export interface PeerLeftMessage {
   name: string;
   seq?: number;
 }
+/**
+ * On the wire, a relayed signal carries the sender's own `signal` message, verbatim, as `signal`
+ * (`{"type":"signal","from":"…","signal":{"type":"signal","to":"…","data":{…}},"seq":3}`): the
+ * server checked it against the schema, which allows no field it does not know, and so relays it
+ * without serialising its payload again. Parsed, it is `from` and `data`.
+ */
 export interface RelayedSignalMessage {
   type: 'signal';
   /** The sender, stamped by the server. */
@@ -134,7 +142,12 @@ export interface RelayedSignalMessage {
   data: SignalData;
   seq?: number;
 }
-export type ServerErrorCode = 'room-full' | 'unauthorized' | 'protocol';
+/**
+ * `rate-limited`: the server refused this join for now, because of how many came from the client's
+ * address lately; the message says when to try again.
+ */
+export type ServerErrorCode = 'room-full' | 'unauthorized' | 'protocol' | 'rate-limited';
+const SERVER_ERROR_CODES: readonly string[] = ['room-full', 'unauthorized', 'protocol', 'rate-limited'];
 export interface ErrorMessage {
   type: 'error';
   code: ServerErrorCode;
@@ -202,11 +215,26 @@ function seq(obj: Json, key: string): number | undefined {
 }
 const isIndex = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) < 1024;
 
+/** Refuses any key but `allowed`: what is relayed verbatim must hold nothing the schema does not know. */
+function only(obj: Json, allowed: readonly string[], what: string): void {
+  for (const key in obj) {
+    if (!allowed.includes(key)) fail(`${what} has an unknown field "${key.slice(0, 32)}"`);
+  }
+}
+
+const SIGNAL_KEYS = ['type', 'to', 'data', 'seq'] as const;
+const DESCRIPTION_KEYS = ['type', 'sdp'] as const;
+const CANDIDATE_KEYS = ['candidate', 'sdpMid', 'sdpMLineIndex', 'usernameFragment'] as const;
+
+/** Strict: exactly one of the three kinds, and no field the schema does not name. */
 function parseSignalData(value: unknown): SignalData {
   if (!isObject(value)) fail('"data" must be an object');
+  const keys = Object.keys(value);
+  if (keys.length !== 1) fail('"data" needs exactly one of "description", "candidate" or "relayOnly"');
   if ('description' in value) {
     const d = value['description'];
     if (!isObject(d)) fail('"description" must be an object');
+    only(d, DESCRIPTION_KEYS, '"description"');
     const type = d['type'];
     if (type !== 'offer' && type !== 'answer') fail('"description.type" must be "offer" or "answer"');
     return { description: { type, sdp: str(d, 'sdp', LIMITS.sdp, true) } };
@@ -215,6 +243,7 @@ function parseSignalData(value: unknown): SignalData {
     const c = value['candidate'];
     if (c === null) return { candidate: null };
     if (!isObject(c)) fail('"candidate" must be an object or null');
+    only(c, CANDIDATE_KEYS, '"candidate"');
     const candidate: IceCandidate = { candidate: str(c, 'candidate', LIMITS.candidate, true) };
     const sdpMid = optionalNullable(c, 'sdpMid', isString, 'a string');
     if (sdpMid !== undefined) {
@@ -236,12 +265,12 @@ function parseSignalData(value: unknown): SignalData {
       fail('"relayOnly" must be "ask", "replace" or "ready"');
     return { relayOnly: step };
   }
-  fail('"data" needs "description", "candidate" or "relayOnly"');
+  fail(`"data" has an unknown field "${keys[0]!.slice(0, 32)}": it needs "description", "candidate" or "relayOnly"`);
 }
 
-function parseObject(text: unknown): Json {
+function parseObject(text: unknown, max: number = LIMITS.message): Json {
   if (typeof text !== 'string') fail('messages must be JSON text');
-  if (text.length > LIMITS.message) fail(`message longer than ${LIMITS.message} characters`);
+  if (text.length > max) fail(`message longer than ${max} characters`);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -288,6 +317,7 @@ export function parseClientMessage(text: unknown): ParseResult<ClientMessage> {
         return join;
       }
       case 'signal': {
+        only(obj, SIGNAL_KEYS, 'a "signal" message');
         const signal: SignalMessage = {
           type: 'signal',
           to: nonEmpty(obj, 'to', LIMITS.peerId),
@@ -341,7 +371,7 @@ function parseIceServers(value: unknown): IceServer[] {
 /** Validates a message from the server (the element trusts nothing it did not check). */
 export function parseServerMessage(text: unknown): ParseResult<ServerMessage> {
   return result((): ServerMessage => {
-    const obj = parseObject(text);
+    const obj = parseObject(text, LIMITS.serverMessage);
     switch (obj['type']) {
       case 'joined':
         if (!Array.isArray(obj['peers'])) fail('"peers" must be an array');
@@ -371,18 +401,83 @@ export function parseServerMessage(text: unknown): ParseResult<ServerMessage> {
         const { id, name } = parsePeer(obj);
         return withSeq({ type: 'peer-left', id, name }, obj);
       }
-      case 'signal':
+      case 'signal': {
+        const sent = obj['signal'];
+        if (!isObject(sent)) fail('"signal" must be an object');
         return withSeq(
-          { type: 'signal', from: nonEmpty(obj, 'from', LIMITS.peerId), data: parseSignalData(obj['data']) },
+          { type: 'signal', from: nonEmpty(obj, 'from', LIMITS.peerId), data: parseSignalData(sent['data']) },
           obj,
         );
+      }
       case 'error': {
         const code = obj['code'];
-        if (code !== 'room-full' && code !== 'unauthorized' && code !== 'protocol') fail('unknown error code');
-        return { type: 'error', code, message: str(obj, 'message', 1024, true) };
+        if (typeof code !== 'string' || !SERVER_ERROR_CODES.includes(code)) fail('unknown error code');
+        return { type: 'error', code: code as ServerErrorCode, message: str(obj, 'message', 1024, true) };
       }
       default:
         return fail(`unknown message type "${String(obj['type']).slice(0, 32)}"`);
     }
   });
+}
+
+// Server side: the texts the server builds, and the format servers sharing rooms through Redis use.
+
+/**
+ * A relayed signal: `text` is the sender's `signal` message as it came, already checked by
+ * parseClientMessage (so it is one JSON object of known fields); `from` is stamped here. The
+ * payload is neither parsed again nor serialised again.
+ */
+export function relayedSignalText(from: string, text: string): string {
+  return `{"type":"signal","from":${JSON.stringify(from)},"signal":${text}}`;
+}
+
+const PONG = JSON.stringify({ type: 'pong' } satisfies PongMessage);
+
+/** The answer to a `ping`: `received`, the sender's signals the server has, when it has a seat. */
+export function pongText(received?: number): string {
+  return received === undefined ? PONG : `{"type":"pong","received":${received}}`;
+}
+
+/**
+ * What happens in a room, as the room directory tells the servers with members there (rooms.ts,
+ * redis-rooms.ts). Across servers (Redis pub/sub), `joined` and `left` are JSON objects (Redis's
+ * Lua scripts write them); `signal` is a one-line JSON header, a newline, then the sender's message
+ * verbatim, so the receiving server does not parse the payload again.
+ */
+export type RoomEvent =
+  | { type: 'joined'; room: string; id: string; name: string; previous?: string }
+  /** `moved`: the same client took its seat back elsewhere (its secret proved it); no one left. */
+  | { type: 'left'; room: string; id: string; name: string; moved?: boolean }
+  /** `text`: the sender's `signal` message, as checked by parseClientMessage. */
+  | { type: 'signal'; room: string; from: string; to: string; text: string };
+
+/** A `signal` event's text between servers (the other events are written by Redis's scripts). */
+export function encodeSignalEvent(room: string, from: string, to: string, text: string): string {
+  return `${JSON.stringify(['signal', room, from, to])}\n${text}`;
+}
+
+/** Reads an event another server (or Redis) published; throws on anything that is not one. */
+export function decodeRoomEvent(text: string): RoomEvent {
+  if (text.startsWith('["signal",')) {
+    const end = text.indexOf('\n');
+    const header: unknown = end > 0 ? JSON.parse(text.slice(0, end)) : undefined;
+    if (!Array.isArray(header) || header.length !== 4 || !header.every(isString)) fail('bad signal header');
+    const [, room, from, to] = header as string[];
+    return { type: 'signal', room: room!, from: from!, to: to!, text: text.slice(end + 1) };
+  }
+  const event: unknown = JSON.parse(text);
+  if (!isObject(event)) fail('an event must be an object');
+  const room = str(event, 'room', LIMITS.room, true);
+  const id = str(event, 'id', LIMITS.peerId, true);
+  const name = str(event, 'name', LIMITS.name, true);
+  switch (event['type']) {
+    case 'joined': {
+      const previous = str(event, 'previous', LIMITS.peerId, false);
+      return { type: 'joined', room, id, name, ...(previous ? { previous } : {}) };
+    }
+    case 'left':
+      return { type: 'left', room, id, name, ...(event['moved'] === true ? { moved: true } : {}) };
+    default:
+      return fail(`unknown event type "${String(event['type']).slice(0, 32)}"`);
+  }
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
+import { pino } from 'pino';
 import { createJoinToken, turnCredentials } from './auth.js';
 import { ConfigError, USAGE, readConfig, readTokenCommand, redact } from './config.js';
 import { startServer } from './index.js';
@@ -28,6 +29,13 @@ async function main(): Promise<number> {
     return 0;
   }
   const { turn } = config;
+  // JSON lines on stdout, one per event, never a secret, token, SDP or candidate (log.ts).
+  const logger = pino({
+    level: config.logLevel,
+    base: undefined,
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+  });
   const server = await startServer({
     port: config.port,
     host: config.host,
@@ -36,56 +44,53 @@ async function main(): Promise<number> {
     resumeGraceMs: config.resumeGraceMs,
     allowedOrigins: config.allowedOrigins,
     joinSecret: config.joinSecret,
+    logger,
+    demo: config.demo,
+    ...config.limits,
+    ...(config.trustProxy ? { trustProxy: config.trustProxy } : {}),
     ...(config.stunPort === undefined ? {} : { stunPort: config.stunPort }),
     ...(config.stunUrls ? { stunUrls: config.stunUrls } : {}),
-    ...(config.redis
-      ? {
-          redisUrl: config.redis.url,
-          redisPresenceTtlMs: config.redis.presenceTtlMs,
-          // Redis trouble is the operator's to see: an outage, a message that could not be relayed.
-          log: (line: string) => console.error(`rtc-call server: ${line}`),
-        }
-      : {}),
+    ...(config.redis ? { redisUrl: config.redis.url, redisPresenceTtlMs: config.redis.presenceTtlMs } : {}),
     ...(turn
       ? { iceServers: (peerId) => [turnCredentials(turn.secret, turn.urls, peerId, { ttlSeconds: turn.ttlSeconds })] }
       : {}),
     ...(tls ? { tls } : {}),
   });
-  const signalUrl = server.url.replace(/^http/, 'ws') + 'signal';
-  console.log(`rtc-call server: open ${server.url} (bundle ${server.url}rtc-call.js, signaling ${signalUrl})`);
   // What is on, never the secrets themselves.
-  console.log(
-    `rtc-call server: ${
-      config.allowedOrigins
-        ? `origins allowed: ${config.allowedOrigins.join(', ')}`
-        : 'all origins allowed (set ALLOWED_ORIGINS to restrict)'
-    }; join tokens ${config.joinSecret ? 'required' : 'not required'}; TURN credentials ${
-      turn ? `for ${turn.urls.join(', ')}, valid ${turn.ttlSeconds} s` : 'off'
-    }; STUN ${
-      config.stunUrls
-        ? `handed out: ${config.stunUrls.join(', ')}`
-        : server.stunPort
-          ? `answered on UDP port ${server.stunPort}`
-          : 'off'
-    }`,
+  logger.info(
+    {
+      url: server.url,
+      bundle: `${server.url}rtc-call.js`,
+      signaling: server.url.replace(/^http/, 'ws') + 'signal',
+      demo: config.demo,
+      origins: config.allowedOrigins ?? 'any (set ALLOWED_ORIGINS to restrict)',
+      joinTokens: config.joinSecret ? 'required' : 'not required',
+      turn: turn ? { urls: turn.urls, ttlSeconds: turn.ttlSeconds } : 'off',
+      stun: config.stunUrls ?? (server.stunPort ? `UDP port ${server.stunPort}` : 'off'),
+      trustProxy: config.trustProxy ?? 'none',
+      ...(config.redis ? { redis: redact(config.redis.url), presenceTtlMs: config.redis.presenceTtlMs } : {}),
+    },
+    'rtc-call server listening',
   );
-  if (config.redis) {
-    const { url, presenceTtlMs } = config.redis;
-    console.log(`rtc-call server: rooms shared through Redis at ${redact(url)} (presence TTL ${presenceTtlMs} ms)`);
-  }
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {
       // Whoever sends a second signal does not want to wait for the sockets.
-      console.log(`rtc-call server: ${signal} again, exiting now`);
+      logger.warn({ signal }, 'second signal: exiting now');
       process.exit(128 + constants.signals[signal]);
     }
     stopping = true;
-    console.log(`rtc-call server: ${signal}, closing`);
+    logger.info({ signal, connections: server.signaling.connectionCount }, 'stopping');
     // 1012 (service restart): clients reconnect, to another instance if this one is going away.
     server.close(1012, 'service restart').then(
-      () => process.exit(0),
-      () => process.exit(1),
+      () => {
+        logger.info({}, 'stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ error: error instanceof Error ? error.message : String(error) }, 'stop failed');
+        process.exit(1);
+      },
     );
   };
   process.on('SIGTERM', stop);

@@ -1,5 +1,7 @@
 import { LIMITS } from '../protocol.js';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { DEFAULT_LIMITS, trustedProxies, type Limits } from './limits.js';
+import type { LogLevel } from './log.js';
 
 export interface ServerConfig {
   port: number;
@@ -20,6 +22,13 @@ export interface ServerConfig {
   stunPort?: number;
   /** STUN servers handed to peers instead of the built-in one (coturn's, say). */
   stunUrls?: string[];
+  /** Reverse proxies whose X-Forwarded-For gives the client's address. */
+  trustProxy?: string[];
+  /** The limits set (the others keep their defaults). */
+  limits: Partial<Limits>;
+  logLevel: LogLevel | 'silent';
+  /** Serve the demo at `/` (default true; `--no-demo`: only the bundle and `/signal`). */
+  demo: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -47,6 +56,45 @@ const OPTIONS = {
     env: 'REDIS_PRESENCE_TTL_MS',
     help: "a server silent this long is dead: its peers' seats go (default 10000)",
   },
+  'trust-proxy': {
+    env: 'TRUST_PROXY',
+    help: 'comma list of proxy addresses/CIDRs whose X-Forwarded-For names the client (default: none)',
+  },
+  'join-burst': {
+    env: 'JOIN_BURST',
+    help: `joins at once per client address (default ${DEFAULT_LIMITS.joinRate.burst})`,
+  },
+  'joins-per-second': {
+    env: 'JOINS_PER_SECOND',
+    help: `then joins per second per client address (default ${DEFAULT_LIMITS.joinRate.perSecond})`,
+  },
+  'message-burst': {
+    env: 'MESSAGE_BURST',
+    help: `messages at once per socket (default ${DEFAULT_LIMITS.messageRate.burst})`,
+  },
+  'messages-per-second': {
+    env: 'MESSAGES_PER_SECOND',
+    help: `then messages per second per socket (default ${DEFAULT_LIMITS.messageRate.perSecond})`,
+  },
+  'connections-per-address': {
+    env: 'CONNECTIONS_PER_ADDRESS',
+    help: `open sockets per client address (default ${DEFAULT_LIMITS.connectionsPerAddress})`,
+  },
+  'max-connections': { env: 'MAX_CONNECTIONS', help: `open sockets in all (default ${DEFAULT_LIMITS.maxConnections})` },
+  'join-timeout-ms': {
+    env: 'JOIN_TIMEOUT_MS',
+    help: `close a socket that holds no seat this long (default ${DEFAULT_LIMITS.joinTimeoutMs})`,
+  },
+  'confirm-timeout-ms': {
+    env: 'CONFIRM_TIMEOUT_MS',
+    help: `cut a seat that leaves what it was sent unconfirmed this long (default ${DEFAULT_LIMITS.confirmTimeoutMs})`,
+  },
+  'replay-total-bytes': {
+    env: 'REPLAY_TOTAL_BYTES',
+    help: `replay text kept for all seats together (default ${DEFAULT_LIMITS.replayTotalBytes})`,
+  },
+  'log-level': { env: 'LOG_LEVEL', help: 'debug, info (default), warn, error or silent: JSON lines on stdout' },
+  'no-demo': { env: 'NO_DEMO', help: 'serve only the bundle, /signal and /healthz, not the demo (NO_DEMO=1)' },
 } as const;
 
 export const USAGE = `Usage: rtc-call-server [options]
@@ -56,7 +104,7 @@ Serves the demo at /, the bundle at /rtc-call.js and signaling at /signal, on on
 Each option can also be set by its environment variable.
 
 ${Object.entries(OPTIONS)
-  .map(([flag, { env, help }]) => `  --${flag.padEnd(21)} ${env.padEnd(21)} ${help}`)
+  .map(([flag, { env, help }]) => `  --${flag.padEnd(23)} ${env.padEnd(23)} ${help}`)
   .join('\n')}
   --help
 
@@ -90,7 +138,12 @@ function flags(argv: string[], options: ParseArgsConfig['options']): Record<stri
 /** Flags win over environment variables, which win over defaults. */
 export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig | 'help' {
   const values = flags(argv, {
-    ...Object.fromEntries(Object.keys(OPTIONS).map((flag) => [flag, { type: 'string' as const }])),
+    ...Object.fromEntries(
+      Object.keys(OPTIONS).map((flag) => [
+        flag,
+        { type: flag === 'no-demo' ? ('boolean' as const) : ('string' as const) },
+      ]),
+    ),
     help: { type: 'boolean', short: 'h' },
   });
   if (values['help']) return 'help';
@@ -99,6 +152,21 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig
     // An empty value means "not set", whether it came from a flag or the environment.
     return (typeof value === 'string' ? value : env[OPTIONS[flag].env]) || undefined;
   };
+  const noDemo = values['no-demo'] === true || /^(1|true|yes|on)$/i.test(env['NO_DEMO'] ?? '');
+  if (env['NO_DEMO'] && !/^(1|true|yes|on|0|false|no|off)$/i.test(env['NO_DEMO']))
+    throw new ConfigError(`NO_DEMO must be 1 or 0, not "${env['NO_DEMO']}"`);
+  const trustProxy = list(pick('trust-proxy'));
+  if (trustProxy) {
+    try {
+      trustedProxies(trustProxy);
+    } catch (error) {
+      throw new ConfigError(`TRUST_PROXY: ${(error as Error).message}`);
+    }
+  }
+  const logLevel = pick('log-level') ?? 'info';
+  if (!['debug', 'info', 'warn', 'error', 'silent'].includes(logLevel))
+    throw new ConfigError(`LOG_LEVEL must be debug, info, warn, error or silent, not "${logLevel}"`);
+  const limits = readLimits(pick);
   const heartbeat = pick('heartbeat-ms');
   const grace = pick('resume-grace-ms');
   const origins = list(pick('allowed-origins'));
@@ -148,6 +216,10 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig
       : {}),
     ...(stunPort === undefined ? {} : { stunPort: integer('STUN_PORT', stunPort, 0, 65535) }),
     ...(stunUrls ? { stunUrls } : {}),
+    ...(trustProxy ? { trustProxy } : {}),
+    limits,
+    logLevel: logLevel as LogLevel | 'silent',
+    demo: !noDemo,
     ...(certFile && keyFile ? { tls: { certFile, keyFile } } : {}),
     ...(redisUrl
       ? {
@@ -159,6 +231,31 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig
         }
       : {}),
   };
+}
+
+/** The limits set in the environment or flags, checked. */
+function readLimits(pick: (flag: keyof typeof OPTIONS) => string | undefined): Partial<Limits> {
+  const number = (flag: keyof typeof OPTIONS, min: number, max: number): number | undefined => {
+    const text = pick(flag);
+    return text === undefined ? undefined : integer(OPTIONS[flag].env, text, min, max);
+  };
+  const rate = (burstFlag: keyof typeof OPTIONS, rateFlag: keyof typeof OPTIONS, fallback: Limits['joinRate']) => {
+    const burst = number(burstFlag, 1, 1_000_000);
+    const perSecond = number(rateFlag, 1, 1_000_000);
+    return burst === undefined && perSecond === undefined
+      ? undefined
+      : { burst: burst ?? fallback.burst, perSecond: perSecond ?? fallback.perSecond };
+  };
+  const entries: [keyof Limits, unknown][] = [
+    ['joinRate', rate('join-burst', 'joins-per-second', DEFAULT_LIMITS.joinRate)],
+    ['messageRate', rate('message-burst', 'messages-per-second', DEFAULT_LIMITS.messageRate)],
+    ['connectionsPerAddress', number('connections-per-address', 1, 1_000_000)],
+    ['maxConnections', number('max-connections', 1, 10_000_000)],
+    ['joinTimeoutMs', number('join-timeout-ms', 1000, 3_600_000)],
+    ['confirmTimeoutMs', number('confirm-timeout-ms', 5000, 3_600_000)],
+    ['replayTotalBytes', number('replay-total-bytes', 1024 * 1024, 2 ** 40)],
+  ];
+  return Object.fromEntries(entries.filter(([, value]) => value !== undefined)) as Partial<Limits>;
 }
 
 /** The URL without its password, for logs. */

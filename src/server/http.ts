@@ -16,15 +16,52 @@ const TYPES: Record<string, string> = {
 };
 
 export interface StaticRoots {
-  /** Folder served at `/` (the demo). */
-  demo: string;
+  /** Folder served at `/` (the demo); none: only the bundle, `/signal` and `/healthz`. */
+  demo: string | undefined;
   /** Folder holding `rtc-call.js` and its `chunks/`, served at `/rtc-call.js` and `/chunks/`. */
   dist: string;
 }
 
 /**
- * GET/HEAD for the demo, the bundle (any origin may load it) and `/healthz`.
- * Files are revalidated by ETag, so a rebuilt bundle is never served stale.
+ * The demo's pages get this Content-Security-Policy: scripts and styles from this origin only
+ * (inline scripts by their hash), media and video from the camera, nothing framed, no plugins.
+ * The signaling socket is `connect-src 'self'` (a same-origin `ws:`/`wss:` URL).
+ */
+export const DEMO_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data: blob:",
+  "media-src 'self' blob: mediastream:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/** Headers every response carries. */
+const COMMON = {
+  'X-Content-Type-Options': 'nosniff',
+  // Room names ride in page URLs (`?room=`): none of it goes to other sites.
+  'Referrer-Policy': 'no-referrer',
+};
+
+/** `chunks/name-HASH.js`: named by its content, so it never changes under its name. */
+const HASHED = /^\/chunks\/[\w.-]+-[\w-]{8,}\.js(\.map)?$/;
+
+/** The policy for an HTML page: DEMO_CSP, with the hash of each inline script allowed. */
+export function pageCsp(html: string): string {
+  const hashes = [...html.matchAll(/<script(?![^>]*\bsrc=)[^>]*>([\s\S]*?)<\/script>/g)].map(
+    ([, body]) => `'sha256-${createHash('sha256').update(body!).digest('base64')}'`,
+  );
+  return hashes.length ? DEMO_CSP.replace("script-src 'self'", `script-src 'self' ${hashes.join(' ')}`) : DEMO_CSP;
+}
+
+/**
+ * GET/HEAD for the demo, the bundle (any origin may load it) and `/healthz`. The bundle and
+ * pages are revalidated by ETag, so a rebuilt bundle is never served stale; the chunks it
+ * fetches are named by their content and cached for a year (`immutable`).
  */
 export function createRequestHandler(roots: StaticRoots, healthy: () => boolean) {
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
@@ -34,12 +71,12 @@ export function createRequestHandler(roots: StaticRoots, healthy: () => boolean)
       return;
     }
     if (request.method !== 'GET' && request.method !== 'HEAD') {
-      response.writeHead(405, { Allow: 'GET, HEAD' }).end();
+      response.writeHead(405, { ...COMMON, Allow: 'GET, HEAD' }).end();
       return;
     }
     if (url.pathname === '/healthz') {
       const ok = healthy();
-      response.writeHead(ok ? 200 : 503, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-store' });
+      response.writeHead(ok ? 200 : 503, { ...COMMON, 'Content-Type': 'text/plain', 'Cache-Control': 'no-store' });
       response.end(ok ? 'ok\n' : 'shutting down\n');
       return;
     }
@@ -48,33 +85,39 @@ export function createRequestHandler(roots: StaticRoots, healthy: () => boolean)
       url.pathname === '/rtc-call.js' || url.pathname === '/rtc-call.js.map' || url.pathname.startsWith('/chunks/');
     const file = bundle
       ? inside(roots.dist, url.pathname)
-      : inside(roots.demo, url.pathname === '/' ? '/index.html' : url.pathname);
+      : roots.demo
+        ? inside(roots.demo, url.pathname === '/' ? '/index.html' : url.pathname)
+        : undefined;
     if (!file) {
-      response.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
+      response.writeHead(404, { ...COMMON, 'Content-Type': 'text/plain' }).end('not found\n');
       return;
     }
     try {
       const info = await stat(file);
       if (!info.isFile()) throw new Error('not a file');
       const etag = `"${createHash('sha1').update(`${info.size}:${info.mtimeMs}`).digest('base64url')}"`;
+      const type = TYPES[extname(file)] ?? 'application/octet-stream';
       const headers: Record<string, string> = {
-        'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
-        'Cache-Control': 'no-cache',
+        ...COMMON,
+        'Content-Type': type,
+        'Cache-Control': bundle && HASHED.test(url.pathname) ? 'public, max-age=31536000, immutable' : 'no-cache',
         ETag: etag,
         'Last-Modified': info.mtime.toUTCString(),
-        'X-Content-Type-Options': 'nosniff',
       };
       if (bundle) headers['Access-Control-Allow-Origin'] = '*';
-      if (request.headers['if-none-match'] === etag) {
+      const html = type.startsWith('text/html');
+      const fresh = request.headers['if-none-match'] === etag;
+      const body = html || !fresh ? await readFile(file) : undefined;
+      if (html) headers['Content-Security-Policy'] = pageCsp(body!.toString());
+      if (fresh || !body) {
         response.writeHead(304, headers).end();
         return;
       }
-      const body = await readFile(file);
       response.writeHead(200, { ...headers, 'Content-Length': String(body.length) });
       response.end(request.method === 'HEAD' ? undefined : body);
     } catch {
       response
-        .writeHead(404, { 'Content-Type': 'text/plain' })
+        .writeHead(404, { ...COMMON, 'Content-Type': 'text/plain' })
         .end(bundle ? 'bundle not built: run npm run build\n' : 'not found\n');
     }
   };

@@ -8,9 +8,11 @@ import { SignalingServer, type SignalingOptions } from './signaling-server.js';
 import type { RateLimit } from './rate-limit.js';
 import { StunResponder } from './stun.js';
 
-export { Rooms, type Member } from './rooms.js';
+export { LocalRooms, type Member, type RoomDirectory, type RoomListener } from './rooms.js';
 export { SignalingServer, type SignalingOptions } from './signaling-server.js';
 export { type RateLimit } from './rate-limit.js';
+export { DEFAULT_LIMITS, CLOSES, type Limits } from './limits.js';
+export { type Logger } from './log.js';
 export { createJoinToken, verifyJoinToken, turnCredentials, type JoinTokenClaims } from './auth.js';
 
 export interface ServerOptions extends SignalingOptions {
@@ -18,6 +20,8 @@ export interface ServerOptions extends SignalingOptions {
   host?: string;
   /** Where the demo and the bundle are; default: this package's `demo/` and `dist/`. */
   roots?: StaticRoots;
+  /** `false`: no demo, only the bundle, `/signal` and `/healthz` (default true). */
+  demo?: boolean;
   /**
    * Exact origins (`https://example.com`) whose pages may open the signaling socket; any other
    * `Origin`, or none, gets HTTP 403 before the handshake. Unset: every origin may.
@@ -57,7 +61,8 @@ const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 /** One HTTP server on one port: the demo at `/`, the bundle at `/rtc-call.js`, signaling at `/signal`, `/healthz`. */
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
-  const roots = options.roots ?? { demo: `${packageRoot}demo`, dist: `${packageRoot}dist` };
+  const given = options.roots ?? { demo: `${packageRoot}demo`, dist: `${packageRoot}dist` };
+  const roots = options.demo === false ? { ...given, demo: undefined } : given;
   let stun: StunResponder | undefined;
   const stunServers = (host: string | undefined): IceServer[] => {
     if (options.stunUrls?.length) return [{ urls: options.stunUrls }];
@@ -78,6 +83,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const http = options.tls
     ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler)
     : createHttpServer(handler);
+  // A client that never finishes its request headers (or its upgrade) is dropped within seconds.
+  http.headersTimeout = 10_000;
+  http.requestTimeout = 30_000;
   const allowed = options.allowedOrigins ? new Set(options.allowedOrigins) : undefined;
   http.on('upgrade', (request, socket, head) => {
     socket.on('error', () => socket.destroy());
@@ -93,6 +101,17 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
             ? '403 Forbidden'
             : undefined;
     if (status) {
+      if (status.startsWith('403')) {
+        const address = signaling.clientAddress(request);
+        // Never the whole header: a page's origin is enough to see which site it was.
+        const shown = String(origin ?? '(none)').slice(0, 200);
+        signaling.note(
+          'warn',
+          `origin:${address}:${shown}`,
+          { address, origin: shown },
+          'connection refused: origin not allowed',
+        );
+      }
       socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       return;
     }
@@ -135,7 +154,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 async function listenStun(options: ServerOptions, httpPort: number): Promise<StunResponder | undefined> {
   const listen = {
     host: options.host ?? '127.0.0.1',
-    log: options.log,
+    ...(options.logger ? { logger: options.logger } : {}),
     ...(options.stunRate ? { rate: options.stunRate } : {}),
   };
   if (options.stunPort === 0) return undefined;

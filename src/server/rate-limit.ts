@@ -18,7 +18,7 @@ export function checkRateLimit(limit: RateLimit, what: string): RateLimit {
 const monotonicNow = (): number => performance.now();
 
 /**
- * One bucket per socket. A token bucket rather than a fixed window, so a burst (a peer
+ * A token bucket rather than a fixed window, so a burst (a peer
  * trickling its ICE candidates) passes while a steady flood does not.
  */
 export class TokenBucket {
@@ -32,6 +32,12 @@ export class TokenBucket {
     this.#now = now;
     this.#tokens = limit.burst;
     this.#last = now();
+  }
+
+  /** How long until a token is there, in ms (0 if one is). */
+  waitMs(): number {
+    const tokens = this.#tokens + ((this.#now() - this.#last) / 1000) * this.#limit.perSecond;
+    return tokens >= 1 ? 0 : ((1 - tokens) / this.#limit.perSecond) * 1000;
   }
 
   /** Takes one token; `false` when the bucket is empty (the caller is over its rate). */

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { createClient } from 'redis';
-import type { MemberInfo, SignalData } from '../protocol.js';
+import { decodeRoomEvent, encodeSignalEvent } from '../protocol.js';
 import { redact } from './config.js';
-import { newPeerId, type Member } from './rooms.js';
+import type { Logger } from './log.js';
+import { newPeerId, type JoinResult, type Member, type RoomDirectory, type RoomListener } from './rooms.js';
 
 type RedisClient = ReturnType<typeof newClient>;
 
@@ -19,25 +20,14 @@ function newClient(url: string, connected: () => boolean) {
   });
 }
 
-/** What happened in a room this server has members in, in the order Redis saw it. */
-export type RoomEvent =
-  | { type: 'joined'; room: string; id: string; name: string; previous?: string }
-  /** `moved`: the same client took its seat back on another server (its secret proved it). */
-  | { type: 'left'; room: string; id: string; name: string; moved?: boolean }
-  | { type: 'signal'; room: string; from: string; to: string; data: SignalData };
-
 export interface RedisRoomsOptions {
   url: string;
   capacity: number;
   /** How long a server that stopped refreshing its presence still counts as alive, in ms. */
   presenceTtlMs: number;
-  onEvent: (event: RoomEvent) => void;
-  /** Redis no longer lists these members of ours (this server looked dead for a while): their seats are gone. */
-  onLost: (ids: string[]) => void;
-  log?: ((line: string) => void) | undefined;
+  listener: RoomListener;
+  logger: Logger;
 }
-
-export type SharedJoinResult = { ok: true; peers: MemberInfo[] } | { ok: false };
 
 const PREFIX = 'rtc-call:';
 
@@ -170,7 +160,7 @@ const proofOf = (secret: string): string => createHash('sha256').update(secret).
  * on its own pub/sub channel. The scripts publish the events themselves, so a server hears of
  * each change in the order Redis made them.
  */
-export class RedisRooms {
+export class RedisRooms implements RoomDirectory {
   readonly #client: RedisClient;
   readonly #subscriber: RedisClient;
   readonly #options: RedisRoomsOptions;
@@ -218,12 +208,16 @@ export class RedisRooms {
     return this.#server;
   }
 
+  get capacity(): number {
+    return this.#options.capacity;
+  }
+
   /**
    * Adds `member` if its room has a seat. `claimed` is the secret of `member.previous`, as the
    * client gave it: with it, the member takes the place of its previous seat wherever that is.
    * Resolves before or after this server's own `joined` event arrives.
    */
-  async join(member: Member, claimed?: string): Promise<SharedJoinResult> {
+  async join(member: Member, claimed?: string): Promise<JoinResult> {
     const reply = await this.#client.eval(JOIN, {
       keys: [roomKey(member.room), this.#roomsKey],
       arguments: [
@@ -251,9 +245,9 @@ export class RedisRooms {
   }
 
   /** Sends a signal to `to` on whichever server holds it, if it is in `room`. */
-  async relay(room: string, from: string, to: string, data: SignalData): Promise<void> {
-    const event: RoomEvent = { type: 'signal', room, from, to, data };
-    await this.#client.eval(RELAY, { keys: [roomKey(room)], arguments: [to, JSON.stringify(event)] });
+  async relay(room: string, from: string, to: string, text: string): Promise<void> {
+    if (from === to) return;
+    await this.#client.eval(RELAY, { keys: [roomKey(room)], arguments: [to, encodeSignalEvent(room, from, to, text)] });
   }
 
   /** Removes a member; never rejects: if Redis cannot be reached, it is retried until it can. */
@@ -279,7 +273,7 @@ export class RedisRooms {
       await this.#client.del(this.#presenceKey);
       await this.#client.eval(SWEEP, { arguments: [this.#server] });
     } catch (error) {
-      this.#options.log?.(`rooms: could not remove this server's members from Redis (${describe(error)})`);
+      this.#options.logger.warn({ error: describe(error) }, "could not remove this server's members from Redis");
     }
     this.#client.destroy();
     this.#subscriber.destroy();
@@ -311,7 +305,7 @@ export class RedisRooms {
       if (await this.#refresh()) await this.#recheck();
       for (const [id, room] of this.#unfinished) await this.leave(room, id);
       await this.#client.eval(SWEEP, { arguments: [''] });
-      if (!this.#reachable) this.#options.log?.('rooms: Redis reachable again');
+      if (!this.#reachable) this.#options.logger.info({ redis: redact(this.#options.url) }, 'Redis reachable again');
       this.#reachable = true;
     } catch (error) {
       this.#unreachable(error);
@@ -327,30 +321,33 @@ export class RedisRooms {
       if (!(await this.#client.hExists(roomKey(room), id))) lost.push(id);
     }
     for (const id of lost) this.#members.delete(id);
-    if (lost.length > 0) this.#options.onLost(lost);
+    if (lost.length > 0) this.#options.listener.onLost(lost);
   }
 
   #deliver(text: string): void {
-    let event: RoomEvent;
+    let event;
     try {
-      event = parseEvent(text);
+      event = decodeRoomEvent(text);
     } catch (error) {
-      this.#options.log?.(`rooms: ignoring an event that is not one (${describe(error)})`);
+      this.#options.logger.warn({ error: describe(error) }, 'ignoring a Redis event that is not one');
       return;
     }
     if (event.type === 'left' && this.#members.delete(event.id)) this.#unfinished.delete(event.id);
-    this.#options.onEvent(event);
+    this.#options.listener.onEvent(event);
   }
 
   /** One line per outage, not one per retry. */
   #unreachable(error: unknown): void {
     if (this.#closed || !this.#reachable) return;
     this.#reachable = false;
-    this.#options.log?.(`rooms: Redis unreachable (${describe(error)}); retrying`);
+    this.#options.logger.error(
+      { redis: redact(this.#options.url), error: describe(error) },
+      'Redis unreachable: joins and relays across servers fail until it is back; retrying',
+    );
   }
 }
 
-function parseJoinReply(reply: unknown): SharedJoinResult {
+function parseJoinReply(reply: unknown): JoinResult {
   const parsed: unknown = typeof reply === 'string' ? JSON.parse(reply) : undefined;
   if (!isRecord(parsed) || typeof parsed['ok'] !== 'boolean') throw new Error(`unexpected join reply ${String(reply)}`);
   if (!parsed['ok']) return { ok: false };
@@ -364,42 +361,6 @@ function parseJoinReply(reply: unknown): SharedJoinResult {
       ...(typeof previous === 'string' ? { previous } : {}),
     })),
   };
-}
-
-function parseEvent(text: string): RoomEvent {
-  const event: unknown = JSON.parse(text);
-  if (!isRecord(event) || typeof event['room'] !== 'string') throw new Error('no room');
-  const { type, room } = event;
-  const string = (key: string): string => {
-    const value = event[key];
-    if (typeof value !== 'string') throw new Error(`${String(type)}: no ${key}`);
-    return value;
-  };
-  switch (type) {
-    case 'joined': {
-      const previous = event['previous'];
-      return {
-        type,
-        room,
-        id: string('id'),
-        name: string('name'),
-        ...(typeof previous === 'string' ? { previous } : {}),
-      };
-    }
-    case 'left':
-      return {
-        type,
-        room,
-        id: string('id'),
-        name: string('name'),
-        ...(event['moved'] === true ? { moved: true } : {}),
-      };
-    case 'signal':
-      // The sending server parsed it from its client with protocol.ts.
-      return { type, room, from: string('from'), to: string('to'), data: event['data'] as SignalData };
-    default:
-      throw new Error(`unknown type ${String(type)}`);
-  }
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -9,7 +9,12 @@ export interface ReplayLimits {
   bytes: number;
 }
 
-export const DEFAULT_REPLAY_LIMITS: ReplayLimits = { messages: 256, bytes: 512 * 1024 };
+export const DEFAULT_REPLAY_LIMITS: ReplayLimits = { messages: 256, bytes: 256 * 1024 };
+
+/** What every seat's buffer holds together (the server bounds it): characters of text. */
+export interface ReplayTotal {
+  bytes: number;
+}
 
 interface Entry {
   readonly seq: number;
@@ -18,14 +23,18 @@ interface Entry {
 
 export class ReplayBuffer {
   readonly #limits: ReplayLimits;
+  readonly #total: ReplayTotal;
   #seq = 0;
   #entries: Entry[] = [];
   #bytes = 0;
   /** The highest number dropped for room before it was confirmed: a replay from below it is impossible. */
   #lost = 0;
+  /** When the oldest message still kept was added (performance.now()), or undefined when none is. */
+  #since: number | undefined;
 
-  constructor(limits: ReplayLimits = DEFAULT_REPLAY_LIMITS) {
+  constructor(limits: ReplayLimits = DEFAULT_REPLAY_LIMITS, total: ReplayTotal = { bytes: 0 }) {
     this.#limits = limits;
+    this.#total = total;
   }
 
   /** Numbers `message`, keeps it, and returns its text to send. */
@@ -43,6 +52,8 @@ export class ReplayBuffer {
     const text = json.length > 2 ? `${json.slice(0, -1)},"seq":${seq}}` : `{"seq":${seq}}`;
     this.#entries.push({ seq, text });
     this.#bytes += text.length;
+    this.#total.bytes += text.length;
+    this.#since ??= performance.now();
     while (this.#entries.length > this.#limits.messages || this.#bytes > this.#limits.bytes) {
       this.#lost = this.#shift().seq;
     }
@@ -51,7 +62,23 @@ export class ReplayBuffer {
 
   /** The client has everything up to `received`: forget it. */
   confirm(received: number): void {
+    if (this.#entries.length === 0 || this.#entries[0]!.seq > received) return;
     while (this.#entries.length > 0 && this.#entries[0]!.seq <= received) this.#shift();
+    // What is left came after the confirmed part: counted from now, not from the first.
+    this.#since = this.#entries.length > 0 ? performance.now() : undefined;
+  }
+
+  /** Forgets everything (the seat is gone). */
+  clear(): void {
+    this.#total.bytes -= this.#bytes;
+    this.#bytes = 0;
+    this.#entries = [];
+    this.#since = undefined;
+  }
+
+  /** Since when something has been kept unconfirmed (performance.now()), if anything is. */
+  get unconfirmedSince(): number | undefined {
+    return this.#since;
   }
 
   /** What a client that has everything up to `received` missed, or undefined if some of it is gone. */
@@ -73,6 +100,8 @@ export class ReplayBuffer {
   #shift(): Entry {
     const entry = this.#entries.shift()!;
     this.#bytes -= entry.text.length;
+    this.#total.bytes -= entry.text.length;
+    if (this.#entries.length === 0) this.#since = undefined;
     return entry;
   }
 }

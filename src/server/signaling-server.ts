@@ -1,23 +1,38 @@
+import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { BlockList } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import {
   LIMITS,
   parseClientMessage,
+  pongText,
+  relayedSignalText,
   type IceServer,
   type JoinMessage,
+  type MemberInfo,
+  type RoomEvent,
   type ServerErrorCode,
   type ServerMessage,
-  type SignalData,
 } from '../protocol.js';
 import { TOKEN_REFUSALS, verifyJoinToken } from './auth.js';
 import { requestHost } from './http.js';
-import { TokenBucket, checkRateLimit, type RateLimit } from './rate-limit.js';
-import type { RedisRooms, RoomEvent } from './redis-rooms.js';
-import { ReplayBuffer } from './replay.js';
-import { Rooms, createMember, type Member } from './rooms.js';
+import {
+  Addresses,
+  CLOSES,
+  DEFAULT_LIMITS,
+  clientAddress,
+  trustedProxies,
+  type AddressEntry,
+  type LimitName,
+  type Limits,
+} from './limits.js';
+import { SILENT, Throttle, type LogLevel, type Logger } from './log.js';
+import { TokenBucket, checkRateLimit } from './rate-limit.js';
+import { ReplayBuffer, type ReplayTotal } from './replay.js';
+import { LocalRooms, createMember, sameSecret, type Member, type RoomDirectory, type RoomListener } from './rooms.js';
 
-export interface SignalingOptions {
+export interface SignalingOptions extends Partial<Limits> {
   /** Peers per room (default 2). */
   capacity?: number;
   /**
@@ -30,25 +45,16 @@ export interface SignalingOptions {
    * `unauthorized`. A resume needs only the seat's own secret, so an expired token keeps its seat.
    */
   joinSecret?: string;
-  log?: (line: string) => void;
+  /** Where the server logs (pino's shape); default: nowhere. */
+  logger?: Logger;
   /**
    * The heartbeat's interval, in ms (default 4000; 0: none). Any frame from a socket (a message,
-   * a pong) shows it is alive; one that sent nothing for a whole interval is pinged, and if that
-   * goes unanswered (a frozen or vanished peer: its TCP connection may look open for minutes) it
-   * is cut off: its room hears `peer-left` within two intervals of its last frame. The sockets
-   * are looked at a slice at a time (every 100 ms at most), never all in one go.
+   * a pong) shows it is alive, and clients send one every interval; only one that sent nothing for
+   * longer is pinged, and if that goes unanswered (a frozen or vanished peer: its TCP connection
+   * may look open for minutes) it is cut off: its room hears `peer-left` within two intervals of
+   * its last frame. The sockets are looked at a slice at a time, never all in one go.
    */
   heartbeatMs?: number;
-  /**
-   * Messages per socket (default burst 100, then 50/s): a peer trickling ICE candidates sends
-   * dozens at once, a runaway or hostile one is closed with 1008 `rate limit`.
-   */
-  messageRate?: RateLimit;
-  /**
-   * Joins per socket (default burst 5, then one per 2 s: 5 in 10 s), so one socket cannot
-   * probe rooms for who is in them; over it, the socket is closed with 1008 `join rate limit`.
-   */
-  joinRate?: RateLimit;
   /**
    * Bytes queued for one socket beyond which it is cut off (default 1 MiB): a client that stopped
    * reading must not grow the server's memory with everything its peers send it.
@@ -57,9 +63,14 @@ export interface SignalingOptions {
   /**
    * How long a seat whose socket closed is held for its client to resume it (default 20000 ms):
    * same peer id, nothing missed, and the room hears nothing. A socket cut off by the heartbeat
-   * (a frozen client) loses its seat at once, so its room knows within two heartbeats.
+   * (a frozen client) or by a limit loses its seat at once, so its room knows.
    */
   resumeGraceMs?: number;
+  /**
+   * Reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-For` names the client, for the
+   * per-address limits and the logs. Unset: the socket's peer is the client.
+   */
+  trustProxy?: readonly string[];
   /**
    * A Redis URL (`redis://host:6379`): rooms then span every server that shares it. Membership
    * and the capacity check live there, and relayed messages cross between servers; resuming a
@@ -74,98 +85,182 @@ export interface SignalingOptions {
   redisPresenceTtlMs?: number;
 }
 
-/** A member's place on this server: its socket while connected, what it was sent, what it sent. */
-interface Seat {
-  socket: WebSocket | undefined;
-  readonly replay: ReplayBuffer;
-  /** The highest `seq` of the member's own signals handled, so a re-sent one is not relayed twice. */
-  received: number;
-  graceTimer?: ReturnType<typeof setTimeout> | undefined;
-}
-
 const DEFAULTS = {
   heartbeatMs: 4000,
   resumeGraceMs: 20000,
-  messageRate: { burst: 100, perSecond: 50 },
-  joinRate: { burst: 5, perSecond: 0.5 },
   maxBufferedBytes: 1024 * 1024,
   redisPresenceTtlMs: 10_000,
 } as const;
 
-/** How many times per heartbeat interval every socket is looked at. */
-const HEARTBEAT_ROUNDS = 4;
+/** How many times per heartbeat interval every socket is looked at (at least once a second). */
+const ROUNDS = 4;
 
-/** The heartbeat looks at a slice of the sockets this often, at most, in ms. */
-const HEARTBEAT_TICK_MS = 100;
+/** The sweep looks at a slice of the sockets this often, at most, in ms. */
+const TICK_MS = 100;
 
-const ignore = (): void => {};
-
-/** What the heartbeat knows of one socket. */
-interface Liveness {
-  readonly socket: WebSocket;
-  /** The heartbeat's clock when the socket's last frame came. */
-  heard: number;
-  /** The clock when it was pinged and had not answered yet, else -1. */
-  pinged: number;
-}
+/** Addresses and held-back log lines are tidied this often, in ms. */
+const TIDY_MS = 10_000;
 
 /** How long close() waits for clients to answer its close frame before it cuts them off, in ms. */
 const CLOSE_GRACE_MS = 5000;
 
-/** How long a join admitted by Redis waits for its own `joined` event to come round, in ms. */
+/** How long a join the directory admitted waits for its own `joined` event to come round, in ms. */
 const ADMIT_TIMEOUT_MS = 5000;
 
+const ignore = (): void => {};
+
+/** A member's place on this server: its connection while connected, what it was sent, what it sent. */
+interface Seat {
+  /** Replaced once, when the directory says which `previous` it kept. */
+  member: Member;
+  connection: Connection | undefined;
+  readonly replay: ReplayBuffer;
+  /** The highest `seq` of the member's own signals handled, so a re-sent one is not relayed twice. */
+  received: number;
+  /** Its own `joined` event came round: from then on, its room's events are its own too. */
+  admitted: boolean;
+  onAdmitted?: (() => void) | undefined;
+  graceTimer?: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** One socket's state, as `ws` keeps a socket's own in its instance. */
+class Connection {
+  readonly socket: WebSocket;
+  readonly address: AddressEntry;
+  /** The host the client reached us by, for the ICE servers it is handed. */
+  readonly host: string | undefined;
+  readonly messages: TokenBucket;
+  seat: Seat | undefined;
+  /** The sweep's clock when the socket's last frame came. */
+  heard: number;
+  /** The clock when it was pinged and had not answered yet, else -1. */
+  pinged = -1;
+  /** Since when it has held no seat (the clock), or since it took the one it has. */
+  since: number;
+  /** Cut off by the heartbeat or a limit: its seat is not held for a resume. */
+  cut = false;
+  /** Set while a task that had to wait (for Redis) runs: later ones queue behind it. */
+  #tail: Promise<void> | undefined;
+
+  constructor(socket: WebSocket, address: AddressEntry, host: string | undefined, now: number, limits: Limits) {
+    this.socket = socket;
+    this.address = address;
+    this.host = host;
+    this.messages = new TokenBucket(limits.messageRate);
+    this.heard = now;
+    this.since = now;
+  }
+
+  get open(): boolean {
+    return this.socket.readyState === this.socket.OPEN;
+  }
+
+  /**
+   * Runs the socket's tasks (its messages, then its close) in the order they came: at once while
+   * none is waiting, else once the one before has settled.
+   */
+  run(task: () => void | Promise<void>, failed: (error: unknown) => void): void {
+    if (this.#tail) {
+      this.#chain(this.#tail.then(task), failed);
+      return;
+    }
+    let result: void | Promise<void>;
+    try {
+      result = task();
+    } catch (error) {
+      failed(error);
+      return;
+    }
+    if (result) this.#chain(result, failed);
+  }
+
+  #chain(promise: Promise<void>, failed: (error: unknown) => void): void {
+    const link: Promise<void> = promise.catch(failed).then(() => {
+      if (this.#tail === link) this.#tail = undefined;
+    });
+    this.#tail = link;
+  }
+}
+
+/** A room, in logs: a short hash, since a room's name is what lets people into it. */
+const roomTag = (room: string): string => createHash('sha256').update(room).digest('base64url').slice(0, 10);
+
 /**
- * The WebSocket side of the server: parse (protocol.ts) → room → relay to the other members.
- * One instance serves every room of one process.
+ * The WebSocket side of the server: thin wiring between sockets and one room directory (local
+ * rooms, or rooms shared through Redis), which tells it what happens in the rooms of its members.
+ * Parse (protocol.ts) → limits → directory → events → relay to the members here.
  */
-export class SignalingServer {
-  readonly rooms: Rooms;
+export class SignalingServer implements RoomListener {
   readonly #wss: WebSocketServer;
-  readonly #seats = new Map<string, Seat>();
   readonly #options: SignalingOptions;
+  readonly #limits: Limits;
+  readonly #logger: Logger;
+  readonly #throttle: Throttle;
+  readonly #proxies: BlockList | undefined;
+  readonly #addresses: Addresses;
   readonly #maxBufferedBytes: number;
-  readonly #messageRate: RateLimit;
-  readonly #joinRate: RateLimit;
-  /** Every open socket, for the heartbeat (none without one). */
-  readonly #alive = new Map<WebSocket, Liveness>();
-  /** Where the heartbeat's current round has got to in #alive. */
-  #round: Iterator<Liveness> | undefined;
-  /** The heartbeat's clock (ms), read once per slice: stamping a frame with it costs nothing. */
+  readonly #graceMs: number;
+  /** Seats on this server, by member id, and by room (for the room's events). */
+  readonly #seats = new Map<string, Seat>();
+  readonly #here = new Map<string, Set<Seat>>();
+  readonly #replayTotal: ReplayTotal = { bytes: 0 };
+  readonly #connections = new Set<Connection>();
+  /** Where the sweep's current round has got to in #connections. */
+  #round: Iterator<Connection> | undefined;
+  /** The sweep's clock (ms), read once per slice: stamping a frame with it costs nothing. */
   #clock = performance.now();
+  #tidied = this.#clock;
   readonly #heartbeatMs: number;
-  /** Sockets the heartbeat cut off: their seats are not held. */
-  readonly #silent = new WeakSet<WebSocket>();
-  readonly #heartbeat: ReturnType<typeof setInterval> | undefined;
+  readonly #roundMs: number;
+  readonly #sweep: ReturnType<typeof setInterval>;
+  #directory: RoomDirectory | undefined;
+  readonly #local: LocalRooms | undefined;
   /** Set while rooms are shared through Redis: connecting, then connected. */
   readonly #sharing: Promise<void> | undefined;
-  #shared: RedisRooms | undefined;
-  /** The host each client reached us by, for the ICE servers it is handed. */
-  readonly #hosts = new WeakMap<WebSocket, string | undefined>();
-  /** Joins Redis admitted whose own `joined` event has not come round yet, by member id. */
-  readonly #admitting = new Map<string, { member: Member; admitted: () => void }>();
+  readonly #capacity: number;
 
   constructor(options: SignalingOptions = {}) {
     this.#options = options;
+    this.#limits = {
+      ...DEFAULT_LIMITS,
+      ...Object.fromEntries(
+        Object.entries(options).filter(([key, value]) => key in DEFAULT_LIMITS && value !== undefined),
+      ),
+    };
+    checkRateLimit(this.#limits.messageRate, 'messageRate');
+    checkRateLimit(this.#limits.joinRate, 'joinRate');
+    for (const key of [
+      'connectionsPerAddress',
+      'maxConnections',
+      'joinTimeoutMs',
+      'confirmTimeoutMs',
+      'replayTotalBytes',
+    ] as const) {
+      if (!(this.#limits[key] >= 1)) throw new RangeError(`${key} must be ≥ 1, not ${this.#limits[key]}`);
+    }
+    this.#logger = options.logger ?? SILENT;
+    this.#throttle = new Throttle(this.#logger);
+    this.#proxies = options.trustProxy?.length ? trustedProxies(options.trustProxy) : undefined;
+    this.#addresses = new Addresses(this.#limits);
     this.#maxBufferedBytes = options.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes;
-    this.#messageRate = checkRateLimit(options.messageRate ?? DEFAULTS.messageRate, 'messageRate');
-    this.#joinRate = checkRateLimit(options.joinRate ?? DEFAULTS.joinRate, 'joinRate');
-    this.rooms = new Rooms(options.capacity ?? 2);
+    this.#graceMs = options.resumeGraceMs ?? DEFAULTS.resumeGraceMs;
+    this.#capacity = options.capacity ?? 2;
     // A bigger frame closes its socket with 1009 before any of it is buffered.
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: LIMITS.message });
-    this.#wss.on('connection', (socket, request: IncomingMessage) => {
-      this.#hosts.set(socket, requestHost(request));
-      this.#accept(socket);
-    });
     const heartbeatMs = options.heartbeatMs ?? DEFAULTS.heartbeatMs;
     this.#heartbeatMs = heartbeatMs > 0 ? heartbeatMs : 0;
-    if (heartbeatMs > 0) {
-      const tickMs = Math.min(HEARTBEAT_TICK_MS, heartbeatMs / HEARTBEAT_ROUNDS);
-      this.#heartbeat = setInterval(() => this.#beat(tickMs), tickMs);
-      // The heartbeat alone must not keep the process alive.
-      this.#heartbeat.unref();
+    this.#roundMs = Math.min(1000, (this.#heartbeatMs || DEFAULTS.heartbeatMs) / ROUNDS);
+    const tickMs = Math.min(TICK_MS, this.#roundMs);
+    this.#sweep = setInterval(() => this.#tick(tickMs), tickMs);
+    // The sweep alone must not keep the process alive.
+    this.#sweep.unref();
+    if (options.redisUrl) {
+      this.#sharing = this.#connectRedis(options.redisUrl);
+    } else {
+      this.#local = new LocalRooms(this.#capacity);
+      this.#local.listen(this);
+      this.#directory = this.#local;
     }
-    if (options.redisUrl) this.#sharing = this.#connectRedis(options.redisUrl);
   }
 
   /** Resolves once the server can take joins: at once, or once Redis is reached (rejects if not). */
@@ -175,13 +270,12 @@ export class SignalingServer {
 
   #connectRedis(url: string): Promise<void> {
     const connecting = import('./redis-rooms.js').then(async ({ RedisRooms }) => {
-      this.#shared = await RedisRooms.connect({
+      this.#directory = await RedisRooms.connect({
         url,
-        capacity: this.rooms.capacity,
+        capacity: this.#capacity,
         presenceTtlMs: this.#options.redisPresenceTtlMs ?? DEFAULTS.redisPresenceTtlMs,
-        onEvent: (event) => this.#roomEvent(event),
-        onLost: (ids) => ids.forEach((id) => this.#drop(id)),
-        log: this.#options.log,
+        listener: this,
+        logger: this.#logger,
       });
     });
     // ready() reports a failure; unobserved, it would end the process as an unhandled rejection.
@@ -189,9 +283,21 @@ export class SignalingServer {
     return connecting;
   }
 
+  /** Logs a line at most once a minute per key (see Throttle): for what a client can repeat. */
+  note(level: LogLevel, key: string, fields: object, message: string): void {
+    this.#throttle.log(level, key, fields, message);
+  }
+
+  /** The client's address for `request`: the socket's peer, or what a trusted proxy says. */
+  clientAddress(request: IncomingMessage): string {
+    return clientAddress(request, this.#proxies);
+  }
+
   /** Completes a WebSocket upgrade on `/signal` (call from the HTTP server's `upgrade` event). */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#wss.emit('connection', ws, request));
+    const address = this.clientAddress(request);
+    const host = requestHost(request);
+    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, address, host));
   }
 
   /**
@@ -200,7 +306,7 @@ export class SignalingServer {
    * not answer the close handshake within a few seconds is cut off.
    */
   close(code = 1001, reason = 'server shutting down'): Promise<void> {
-    clearInterval(this.#heartbeat);
+    clearInterval(this.#sweep);
     for (const seat of this.#seats.values()) clearTimeout(seat.graceTimer);
     for (const socket of this.#wss.clients) socket.close(code, reason);
     const stragglers = setTimeout(() => {
@@ -217,416 +323,470 @@ export class SignalingServer {
     // the members still left here leave Redis at once, rather than when the TTL runs out.
     return closed.then(async () => {
       await this.#sharing?.catch(() => {});
-      await this.#shared?.close();
+      await this.#directory?.close();
     });
   }
 
   get connectionCount(): number {
-    return this.#wss.clients.size;
+    return this.#connections.size;
   }
 
-  /**
-   * One slice of the heartbeat: each socket is looked at HEARTBEAT_ROUNDS times per interval, a
-   * slice every tick, so no pass holds the event loop for long whatever the number of sockets.
-   * A socket heard from within the interval is left alone; one silent for a whole interval is
-   * pinged; one still silent two rounds after its ping is cut off. Its last frame came at `heard`:
-   * the ping goes out by `heard` + 1¼ intervals, the cut-off by `heard` + 1¾, within the two
-   * intervals promised with a quarter to spare for a busy event loop.
-   */
-  #beat(tickMs: number): void {
-    const now = (this.#clock = performance.now());
-    const interval = this.#heartbeatMs;
-    const roundMs = interval / HEARTBEAT_ROUNDS;
-    const total = this.#alive.size;
-    let count = Math.min(total, Math.ceil((total * tickMs) / roundMs));
-    while (count-- > 0) {
-      let next = this.#round?.next();
-      if (!next || next.done) {
-        this.#round = this.#alive.values();
-        next = this.#round.next();
-        if (next.done) return;
-      }
-      const life = next.value;
-      if (now - life.heard < interval) {
-        life.pinged = -1;
-      } else if (life.pinged < 0) {
-        life.pinged = now;
-        life.socket.ping();
-      } else if (now - life.pinged >= 1.5 * roundMs) {
-        // Two rounds (half an interval) unanswered, allowing for a round that came early. Its
-        // 'close' follows, and with it the usual `peer-left`.
-        this.#alive.delete(life.socket);
-        this.#silent.add(life.socket);
-        life.socket.terminate();
-      }
-    }
+  /** Members seated on this server. */
+  get memberCount(): number {
+    return this.#seats.size;
   }
 
-  #accept(socket: WebSocket): void {
-    let peerId: string | undefined;
+  /** Rooms with members seated on this server. */
+  get roomCount(): number {
+    return this.#here.size;
+  }
+
+  /** A member seated on this server. */
+  member(id: string): Member | undefined {
+    return this.#seats.get(id)?.member;
+  }
+
+  /** Characters of replay text held for every seat together. */
+  get replayBytes(): number {
+    return this.#replayTotal.bytes;
+  }
+
+  // --- Sockets ---------------------------------------------------------------------------------
+
+  #accept(socket: WebSocket, address: string, host: string | undefined): void {
     // An 'error' without a handler would crash the process: attach it first. `ws` then closes
     // the socket itself, with the code that says why (1009 too big, 1007 not UTF-8); terminating
     // here would cut that close frame off.
     socket.on('error', ignore);
-    // Shared rooms answer asynchronously: one queue per socket keeps its messages, and its close,
-    // in the order they came. Local rooms answer at once, as they always did.
-    const serially = this.#sharing ? this.#queue(socket) : undefined;
-    const life: Liveness = { socket, heard: this.#clock, pinged: -1 };
-    const heartbeat = this.#heartbeatMs > 0;
-    if (heartbeat) this.#alive.set(socket, life);
+    if (this.#connections.size >= this.#limits.maxConnections) return this.#refuse(socket, address, 'maxConnections');
+    const entry = this.#addresses.open(address);
+    if (!entry) return this.#refuse(socket, address, 'connectionsPerAddress');
+    const connection = new Connection(socket, entry, host, this.#clock, this.#limits);
+    this.#connections.add(connection);
+    const failed = (error: unknown): void => this.#failed(connection, error);
     socket.on('close', () => {
-      this.#alive.delete(socket);
-      const closed = (): void => {
-        if (peerId) this.#disconnected(peerId, socket);
-        peerId = undefined;
-      };
-      if (serially) serially(closed);
-      else closed();
+      this.#connections.delete(connection);
+      this.#addresses.close(entry);
+      connection.run(() => this.#disconnected(connection), failed);
     });
     // Browsers answer pings by themselves, even where the page cannot see them.
-    if (heartbeat) socket.on('pong', () => (life.heard = this.#clock));
-    const messageRate = new TokenBucket(this.#messageRate);
-    const joinRate = new TokenBucket(this.#joinRate);
-    const handle = (data: RawData, isBinary: boolean): void | Promise<void> => {
-      if (isBinary) return this.#error(socket, 'protocol', 'binary frames are not accepted: send JSON text');
-      const parsed = parseClientMessage(data.toString());
-      if (!parsed.ok) return this.#error(socket, 'protocol', parsed.error);
-      const message = parsed.message;
-      switch (message.type) {
-        case 'join': {
-          // Counted before anything else, so failed joins (room-full, already joined) count too.
-          if (!joinRate.take()) return socket.close(1008, 'join rate limit');
-          if (peerId) return this.#error(socket, 'protocol', 'already joined a room: leave first');
-          if (this.#sharing) {
-            return this.#joinShared(socket, message).then((id) => {
-              if (id) peerId = id;
-            });
-          }
-          let previous: string | undefined;
-          if (message.resume) {
-            const { id } = message.resume;
-            const { member, seat, missed } = this.#claim(message);
-            if (seat && missed) {
-              peerId = id;
-              this.#resume(id, seat, socket, missed);
-              return;
-            }
-            // The seat is gone (the server restarted, or the client was away too long): join
-            // afresh, and tell the room who this was, so calls in progress can carry on.
-            if (member && seat) this.#leave(id);
-            if (!member) previous = this.rooms.get(id) ? undefined : id;
-          }
-          const name = this.#authorize(socket, message);
-          if (name === undefined) return;
-          const result = this.rooms.join(message.room, name, previous);
-          if (!result.ok) return this.#error(socket, 'room-full', `room is full (${this.rooms.capacity} peers)`);
-          const { member, peers } = result;
-          peerId = member.id;
-          this.#seats.set(member.id, { socket, replay: new ReplayBuffer(), received: 0 });
-          for (const peer of peers) {
-            this.#relay(peer.id, {
-              type: 'peer-joined',
-              id: member.id,
-              name,
-              polite: true,
-              ...(previous ? { previous } : {}),
-            });
-          }
-          this.#sendJoined(socket, member, peers.map(describe));
-          return;
-        }
-        case 'signal': {
-          if (!peerId) return this.#error(socket, 'protocol', 'join a room before signaling');
-          const target = this.rooms.route(peerId, message.to);
-          // Not a member here: it may be one on another server sharing the room (Redis checks).
-          const shared = !target && !this.rooms.get(message.to) ? this.#shared : undefined;
-          // Not in your room (it may have left a moment ago: you hear `peer-left`): dropped.
-          if (!target && !shared) return;
-          const seat = this.#seats.get(peerId);
-          if (seat && message.seq !== undefined) {
-            // Re-sent after a resume: already relayed once.
-            if (message.seq <= seat.received) return;
-            seat.received = message.seq;
-          }
-          // `from` is stamped here, whatever the sender wrote.
-          if (target) this.#relaySignal(target.id, peerId, message.data);
-          else return shared?.relay(this.rooms.get(peerId)!.room, peerId, message.to, message.data);
-          return;
-        }
-        case 'leave': {
-          const id = peerId;
-          peerId = undefined;
-          return id ? this.#leave(id) : undefined;
-        }
-        case 'ping': {
-          const seat = peerId ? this.#seats.get(peerId) : undefined;
-          if (!seat) return this.#send(socket, { type: 'pong' });
-          if (message.received !== undefined) seat.replay.confirm(message.received);
-          this.#send(socket, { type: 'pong', received: seat.received });
-          return;
-        }
-      }
-    };
+    socket.on('pong', () => (connection.heard = this.#clock));
     socket.on('message', (data: RawData, isBinary: boolean) => {
       // Any frame shows the socket is alive: no need to ping it.
-      life.heard = this.#clock;
-      // After we closed it (rate limit), whatever the client still sends is not read.
-      if (socket.readyState !== socket.OPEN) return;
-      if (!messageRate.take()) return socket.close(1008, 'rate limit');
-      if (serially) return serially(() => handle(data, isBinary));
-      try {
-        void handle(data, isBinary);
-      } catch (error) {
-        this.#failed(socket, error);
-      }
+      connection.heard = this.#clock;
+      // After we closed it (a limit), whatever the client still sends is not read.
+      if (!connection.open) return;
+      if (!connection.messages.take()) return this.#cut(connection, 'messageRate');
+      connection.run(() => this.#message(connection, data, isBinary), failed);
     });
   }
 
-  /** Runs a socket's tasks one after the other, each once the one before has settled. */
-  #queue(socket: WebSocket): (task: () => void | Promise<void>) => void {
-    let queue = Promise.resolve();
-    return (task) => {
-      queue = queue.then(task).catch((error: unknown) => this.#failed(socket, error));
-    };
+  /** Closes a socket for a limit before it holds anything: the close says which. */
+  #refuse(socket: WebSocket, address: string, limit: LimitName): void {
+    this.note('warn', `limit:${limit}:${address}`, { address, limit }, 'connection refused: over a limit');
+    const { code, reason } = CLOSES[limit];
+    socket.close(code, reason);
+  }
+
+  /** Closes a connection for a limit; its seat, if any, is not held for a resume. */
+  #cut(connection: Connection, limit: LimitName): void {
+    const { address } = connection.address;
+    this.note('warn', `limit:${limit}:${address}`, { address, limit }, 'connection closed: over a limit');
+    connection.cut = true;
+    const { code, reason } = CLOSES[limit];
+    connection.socket.close(code, reason);
+    // Its close handshake may never finish: the seat goes now.
+    const seat = connection.seat;
+    if (seat) void this.#leave(seat);
+  }
+
+  #message(connection: Connection, data: RawData, isBinary: boolean): void | Promise<void> {
+    if (isBinary) return this.#error(connection, 'protocol', 'binary frames are not accepted: send JSON text');
+    const text = data.toString();
+    const parsed = parseClientMessage(text);
+    if (!parsed.ok) return this.#error(connection, 'protocol', parsed.error);
+    const message = parsed.message;
+    const seat = connection.seat;
+    switch (message.type) {
+      case 'signal': {
+        if (!seat) return this.#error(connection, 'protocol', 'join a room before signaling');
+        if (message.seq !== undefined) {
+          // Re-sent after a resume: already relayed once.
+          if (message.seq <= seat.received) return;
+          seat.received = message.seq;
+        }
+        const { room } = seat.member;
+        const to = this.#seats.get(message.to);
+        // A member here: straight to it, if it is in the sender's room (else dropped: it may have
+        // left a moment ago, and the sender hears `peer-left`). Otherwise, the directory knows.
+        if (to) {
+          if (to !== seat && to.admitted && to.member.room === room) this.#relaySignal(to, seat.member.id, text);
+          return;
+        }
+        return this.#directory!.relay(room, seat.member.id, message.to, text);
+      }
+      case 'ping':
+        if (!seat) return this.#send(connection, pongText());
+        if (message.received !== undefined) seat.replay.confirm(message.received);
+        return this.#send(connection, pongText(seat.received));
+      case 'join':
+        return this.#join(connection, message);
+      case 'leave':
+        if (!seat) return;
+        connection.seat = undefined;
+        connection.since = this.#clock;
+        return this.#leave(seat);
+    }
   }
 
   /** A bug, or Redis out of reach, must cost one message, not the process and every call on it. */
-  #failed(socket: WebSocket, error: unknown): void {
-    this.#options.log?.(`signaling: message handler failed: ${error instanceof Error ? error.stack : String(error)}`);
-    this.#error(socket, 'protocol', 'the server could not handle that message');
+  #failed(connection: Connection, error: unknown): void {
+    const { address } = connection.address;
+    const reason = error instanceof Error ? error.message : String(error);
+    this.note('error', 'failed', { address, error: reason }, 'a message could not be handled');
+    this.#logger.debug({ address, error: error instanceof Error ? error.stack : reason }, 'handler failure');
+    this.#error(connection, 'protocol', 'the server could not handle that message');
+  }
+
+  // --- Joining and leaving ---------------------------------------------------------------------
+
+  /** A fresh join, or a resume of a seat held here; the directory does the room's part. */
+  async #join(connection: Connection, message: JoinMessage): Promise<void> {
+    const { address } = connection.address;
+    // Counted before anything else, so failed joins (room-full, already joined) count too.
+    if (!connection.address.joins.take()) {
+      const wait = Math.ceil(connection.address.joins.waitMs() / 1000);
+      this.#error(connection, 'rate-limited', `too many joins from your address: try again in ${wait} s`);
+      return this.#cut(connection, 'joinRate');
+    }
+    if (connection.seat) return this.#error(connection, 'protocol', 'already joined a room: leave first');
+    await this.#sharing;
+    const directory = this.#directory!;
+    let previous: string | undefined;
+    let claimed: string | undefined;
+    if (message.resume) {
+      const { id, secret, received } = message.resume;
+      const seat = this.#seats.get(id);
+      if (seat && sameSecret(secret, seat.member.secret)) {
+        const missed = seat.member.room === message.room ? seat.replay.since(received) : undefined;
+        // The directory may have let the seat go while this server looked dead: then it is lost.
+        const held = missed !== undefined && (this.#local ? true : await directory.holds(seat.member));
+        if (!connection.open) return;
+        if (held && this.#seats.get(id) === seat) return this.#resume(connection, seat, missed!);
+        // The seat is gone (the client was away too long): join afresh; the room hears it left.
+        if (this.#seats.get(id) === seat) await this.#leave(seat);
+      } else if (!seat) {
+        // Held on another server, or on one that died or restarted: the directory lets the
+        // secret's owner take it, else the room is told who this was, so calls can carry on.
+        previous = id;
+        claimed = secret;
+      }
+    }
+    const name = this.#authorize(connection, message);
+    if (name === undefined) return;
+    const member = createMember(message.room, name, previous);
+    const seat = this.#seat(member);
+    const admission = new Promise<void>((resolve) => (seat.onAdmitted = resolve));
+    let peers: MemberInfo[];
+    try {
+      const result = await directory.join(member, claimed);
+      if (!result.ok) {
+        this.#forget(seat);
+        this.note('info', `room-full:${address}`, { address, room: roomTag(member.room) }, 'join refused: room full');
+        return this.#error(connection, 'room-full', `room is full (${this.#capacity} peers)`);
+      }
+      peers = result.peers;
+      // Everything relayed to the seat from then on is in its replay buffer already.
+      if (!seat.admitted) await withTimeout(admission, ADMIT_TIMEOUT_MS, "the join's own event");
+    } catch (error) {
+      if (this.#seats.get(member.id) === seat) await this.#leave(seat);
+      throw error;
+    }
+    if (this.#seats.get(member.id) !== seat) throw new Error('the seat was lost while joining');
+    if (!connection.open) return this.#leave(seat);
+    this.#logger.debug({ address, room: roomTag(member.room), id: member.id }, 'joined');
+    this.#take(connection, seat);
+    this.#send(connection, {
+      type: 'joined',
+      room: member.room,
+      id: member.id,
+      peers,
+      polite: false,
+      iceServers: this.#iceServers(connection, member.id),
+      secret: member.secret,
+    });
+    for (const text of seat.replay.since(0) ?? []) this.#sendText(connection, text);
   }
 
   /**
    * The name to join under, or undefined when the token is refused (the client is told). Before
    * the room is looked at, so a refused client learns nothing about it.
    */
-  #authorize(socket: WebSocket, message: JoinMessage): string | undefined {
+  #authorize(connection: Connection, message: JoinMessage): string | undefined {
     if (!this.#options.joinSecret) return message.name ?? '';
     const check = verifyJoinToken(this.#options.joinSecret, message.token, message.room);
     if (!check.ok) {
-      this.#error(socket, 'unauthorized', TOKEN_REFUSALS[check.reason]);
+      const { address } = connection.address;
+      this.note('warn', `token:${address}`, { address, reason: check.reason }, 'join refused: token');
+      this.#error(connection, 'unauthorized', TOKEN_REFUSALS[check.reason]);
       return undefined;
     }
     return check.claims.name ?? message.name ?? '';
   }
 
-  /** You are in: your id and secret, who was there, your role (the newcomer is impolite), ICE servers. */
-  #sendJoined(socket: WebSocket, member: Member, peers: { id: string; name: string; previous?: string }[]): void {
-    this.#send(socket, {
-      type: 'joined',
-      room: member.room,
-      id: member.id,
-      peers,
-      polite: false,
-      iceServers: this.#iceServers(socket, member.id),
-      secret: member.secret,
-    });
+  #iceServers(connection: Connection, peerId: string): IceServer[] {
+    return this.#options.iceServers?.(peerId, { host: connection.host }) ?? [];
   }
 
-  #iceServers(socket: WebSocket, peerId: string): IceServer[] {
-    return this.#options.iceServers?.(peerId, { host: this.#hosts.get(socket) }) ?? [];
+  /** A seat here for a member being admitted: its room's events reach it once admitted. */
+  #seat(member: Member): Seat {
+    const seat: Seat = {
+      member,
+      connection: undefined,
+      replay: new ReplayBuffer(undefined, this.#replayTotal),
+      received: 0,
+      admitted: false,
+    };
+    this.#seats.set(member.id, seat);
+    let here = this.#here.get(member.room);
+    if (!here) this.#here.set(member.room, (here = new Set()));
+    here.add(seat);
+    return seat;
   }
 
-  /**
-   * The seat a resume asks for, as this server holds it: the member (if the secret proves it is
-   * theirs), its seat, and what it missed (when it is still in the room it names).
-   */
-  #claim({ room, resume }: JoinMessage): {
-    member?: Member | undefined;
-    seat?: Seat | undefined;
-    missed?: string[] | undefined;
-  } {
-    if (!resume) return {};
-    const member = this.rooms.claim(resume.id, resume.secret);
-    const seat = this.#seats.get(resume.id);
-    return { member, seat, missed: member?.room === room ? seat?.replay.since(resume.received) : undefined };
-  }
-
-  /** The join and resume of local rooms, with Redis doing the room's part. Resolves with the seat's id. */
-  async #joinShared(socket: WebSocket, message: JoinMessage): Promise<string | undefined> {
-    await this.#sharing;
-    const shared = this.#shared!;
-    let previous: string | undefined;
-    let claimed: string | undefined;
-    if (message.resume) {
-      const { id, secret } = message.resume;
-      const { member, seat, missed } = this.#claim(message);
-      // Redis may have let the seat go while this server looked dead: then it is lost, as in a restart.
-      const held = member && seat && missed ? await shared.holds(member) : false;
-      if (held && seat && missed && this.#seats.get(id) === seat) {
-        this.#resume(id, seat, socket, missed);
-        return id;
-      }
-      if (member && seat) await this.#leave(id);
-      // The seat may be on another server, or on one that died: Redis lets the secret's owner take it.
-      if (!member && !this.rooms.get(id)) {
-        previous = id;
-        claimed = secret;
-      }
-    }
-    const name = this.#authorize(socket, message);
-    if (name === undefined) return undefined;
-    const member = createMember(message.room, name, previous);
-    let admitted = (): void => {};
-    const admission = new Promise<void>((resolve) => (admitted = resolve));
-    this.#admitting.set(member.id, { member, admitted });
-    try {
-      const result = await shared.join(member, claimed);
-      if (!result.ok) {
-        this.#error(socket, 'room-full', `room is full (${this.rooms.capacity} peers)`);
-        return undefined;
-      }
-      // Everything relayed to the seat from then on is in its replay buffer already.
-      await withTimeout(admission, ADMIT_TIMEOUT_MS, "the join's own event from Redis");
-      const seat = this.#seats.get(member.id);
-      if (!seat) throw new Error('the seat was lost while joining');
-      const own = this.rooms.get(member.id)!;
-      this.#sendJoined(socket, own, result.peers);
-      for (const text of seat.replay.since(0) ?? []) this.#sendText(socket, text);
-      seat.socket = socket;
-      return own.id;
-    } catch (error) {
-      if (this.rooms.get(member.id)) await this.#leave(member.id);
-      else await shared.leave(member.room, member.id);
-      throw error;
-    } finally {
-      this.#admitting.delete(member.id);
-    }
-  }
-
-  /** What Redis says happened in a room with members here, in the order it happened. */
-  #roomEvent(event: RoomEvent): void {
-    switch (event.type) {
-      case 'joined': {
-        const admitting = this.#admitting.get(event.id);
-        if (admitting) {
-          // Our own join: from here on, events for the room are the seat's too.
-          // Redis keeps `previous` only if it is no one else's seat.
-          const { id, name, room, secret } = admitting.member;
-          this.rooms.admit({ id, name, room, secret, ...(event.previous ? { previous: event.previous } : {}) });
-          this.#seats.set(event.id, { socket: undefined, replay: new ReplayBuffer(), received: 0 });
-          admitting.admitted();
-        }
-        for (const peer of this.rooms.membersOf(event.room)) {
-          if (peer.id === event.id) continue;
-          this.#relay(peer.id, {
-            type: 'peer-joined',
-            id: event.id,
-            name: event.name,
-            polite: true,
-            ...(event.previous ? { previous: event.previous } : {}),
-          });
-        }
-        return;
-      }
-      case 'left':
-        // Ours, dropped by Redis (this server looked dead) or taken back elsewhere by its client.
-        if (this.rooms.get(event.id)?.room === event.room) this.#drop(event.id);
-        // Its client re-joined elsewhere naming its old id: the peers carry on with it.
-        if (event.moved) return;
-        for (const peer of this.rooms.membersOf(event.room)) {
-          this.#relay(peer.id, { type: 'peer-left', id: event.id, name: event.name });
-        }
-        return;
-      case 'signal':
-        if (this.rooms.get(event.to)?.room !== event.room) return;
-        this.#relaySignal(event.to, event.from, event.data);
-        return;
-    }
-  }
-
-  /** A seat Redis no longer has: gone here too, and its client told to reconnect (it re-joins). */
-  #drop(id: string): void {
-    const seat = this.#seats.get(id);
-    if (!seat) return;
+  /** The connection takes the seat (a join, or a resume). */
+  #take(connection: Connection, seat: Seat): void {
     clearTimeout(seat.graceTimer);
-    this.#seats.delete(id);
-    this.rooms.leave(id);
-    seat.socket?.close(1012, 'seat lost');
+    seat.graceTimer = undefined;
+    seat.connection = connection;
+    connection.seat = seat;
+    connection.since = this.#clock;
+  }
+
+  /** The seat is no longer here: gone from the maps, its replay freed. */
+  #forget(seat: Seat): void {
+    clearTimeout(seat.graceTimer);
+    if (this.#seats.get(seat.member.id) === seat) this.#seats.delete(seat.member.id);
+    const here = this.#here.get(seat.member.room);
+    here?.delete(seat);
+    if (here?.size === 0) this.#here.delete(seat.member.room);
+    seat.replay.clear();
+    if (seat.connection?.seat === seat) seat.connection.seat = undefined;
+  }
+
+  /** The member leaves (hung up, gone too long, or cut): the directory tells its room. */
+  #leave(seat: Seat): void | Promise<void> {
+    this.#forget(seat);
+    if (this.#local) return this.#local.leaveNow(seat.member.room, seat.member.id);
+    return this.#directory!.leave(seat.member.room, seat.member.id);
+  }
+
+  /** A seat the directory no longer has: gone here too, and its client told to reconnect (it re-joins). */
+  #drop(seat: Seat): void {
+    const connection = seat.connection;
+    this.#forget(seat);
+    connection?.socket.close(1012, 'seat lost');
   }
 
   /** The client is back on a new socket: same seat, and what it missed, in order. */
-  #resume(id: string, seat: Seat, socket: WebSocket, missed: string[]): void {
-    clearTimeout(seat.graceTimer);
-    seat.graceTimer = undefined;
-    const old = seat.socket;
-    // Set first: the old socket's 'close' then finds the seat taken and does nothing.
-    seat.socket = socket;
-    old?.terminate();
-    this.#send(socket, {
+  #resume(connection: Connection, seat: Seat, missed: string[]): void {
+    const old = seat.connection;
+    // Taken first: the old socket's close then finds the seat taken and does nothing.
+    this.#take(connection, seat);
+    if (old) {
+      old.seat = undefined;
+      old.socket.terminate();
+    }
+    this.#send(connection, {
       type: 'resumed',
-      id,
+      id: seat.member.id,
       received: seat.received,
-      iceServers: this.#iceServers(socket, id),
+      iceServers: this.#iceServers(connection, seat.member.id),
     });
-    for (const text of missed) this.#sendText(socket, text);
+    for (const text of missed) this.#sendText(connection, text);
   }
 
-  /** A member's socket closed: hold the seat for a resume, unless it went silent or left. */
-  #disconnected(id: string, socket: WebSocket): void {
-    const seat = this.#seats.get(id);
-    if (!seat || seat.socket !== socket) return;
-    seat.socket = undefined;
-    const grace = this.#options.resumeGraceMs ?? DEFAULTS.resumeGraceMs;
-    if (this.#silent.has(socket) || grace <= 0) {
-      this.#leave(id);
-      return;
-    }
-    seat.graceTimer = setTimeout(() => this.#leave(id), grace);
+  /** A socket closed: hold its seat for a resume, unless it was cut or left. */
+  #disconnected(connection: Connection): void | Promise<void> {
+    const seat = connection.seat;
+    connection.seat = undefined;
+    if (!seat || seat.connection !== connection) return;
+    seat.connection = undefined;
+    if (connection.cut || this.#graceMs <= 0) return this.#leave(seat);
+    seat.graceTimer = setTimeout(() => {
+      if (this.#seats.get(seat.member.id) === seat && !seat.connection) void this.#leave(seat);
+    }, this.#graceMs);
     seat.graceTimer.unref();
   }
 
-  #leave(id: string): void | Promise<void> {
-    const seat = this.#seats.get(id);
-    clearTimeout(seat?.graceTimer);
-    this.#seats.delete(id);
-    const left = this.rooms.leave(id);
-    if (!left) return;
-    // Its room, here included, hears `peer-left` from Redis.
-    if (this.#shared) return this.#shared.leave(left.member.room, id);
-    for (const other of left.others) this.#relay(other.id, { type: 'peer-left', id, name: left.member.name });
+  // --- What the directory tells -----------------------------------------------------------------
+
+  /** What happened in a room with members here, in the order the directory saw it. */
+  onEvent(event: RoomEvent): void {
+    switch (event.type) {
+      case 'signal': {
+        const seat = this.#seats.get(event.to);
+        if (seat?.admitted && seat.member.room === event.room) this.#relaySignal(seat, event.from, event.text);
+        return;
+      }
+      case 'joined': {
+        const own = this.#seats.get(event.id);
+        if (own && !own.admitted && own.member.room === event.room) {
+          // Our own join: from here on, the room's events are the seat's too. The directory
+          // keeps `previous` only if it is no one else's seat.
+          own.admitted = true;
+          if (event.previous !== own.member.previous) {
+            const { previous: _claimed, ...member } = own.member;
+            own.member = event.previous ? { ...member, previous: event.previous } : member;
+          }
+          own.onAdmitted?.();
+          own.onAdmitted = undefined;
+        }
+        const message = {
+          type: 'peer-joined',
+          id: event.id,
+          name: event.name,
+          polite: true,
+          ...(event.previous ? { previous: event.previous } : {}),
+        } as const;
+        for (const seat of this.#here.get(event.room) ?? []) {
+          if (seat.admitted && seat.member.id !== event.id) this.#relay(seat, message);
+        }
+        return;
+      }
+      case 'left': {
+        // Ours, dropped by the directory (this server looked dead) or taken back elsewhere by its client.
+        const own = this.#seats.get(event.id);
+        if (own && own.member.room === event.room) this.#drop(own);
+        // Its client re-joined elsewhere naming its old id: the peers carry on with it.
+        if (event.moved) return;
+        const message = { type: 'peer-left', id: event.id, name: event.name } as const;
+        for (const seat of this.#here.get(event.room) ?? []) {
+          if (seat.admitted) this.#relay(seat, message);
+        }
+        return;
+      }
+    }
   }
+
+  onLost(ids: string[]): void {
+    for (const id of ids) {
+      const seat = this.#seats.get(id);
+      if (seat) this.#drop(seat);
+    }
+  }
+
+  // --- Sending ---------------------------------------------------------------------------------
 
   /** Relayed messages are numbered and kept, so a member that resumes gets what it missed. */
-  #relay(id: string, message: ServerMessage): void {
-    const seat = this.#seats.get(id);
-    if (!seat) return;
-    this.#sendText(seat.socket, seat.replay.add(message));
+  #relay(seat: Seat, message: ServerMessage): void {
+    this.#relayText(seat, JSON.stringify(message));
   }
 
-  /**
-   * A `signal` relayed: its text made around the validated data, serialised once (the whole
-   * message is not serialised again to number it).
-   */
-  #relaySignal(to: string, from: string, data: SignalData): void {
-    const seat = this.#seats.get(to);
-    if (!seat) return;
-    const json = `{"type":"signal","from":${JSON.stringify(from)},"data":${JSON.stringify(data)}}`;
-    this.#sendText(seat.socket, seat.replay.addJson(json));
+  /** A `signal`: the sender's checked message, verbatim, in an envelope stamped with `from`. */
+  #relaySignal(seat: Seat, from: string, text: string): void {
+    this.#relayText(seat, relayedSignalText(from, text));
   }
 
-  #error(socket: WebSocket, code: ServerErrorCode, message: string): void {
-    this.#send(socket, { type: 'error', code, message });
+  #relayText(seat: Seat, json: string): void {
+    const text = seat.replay.addJson(json);
+    if (this.#replayTotal.bytes > this.#limits.replayTotalBytes) this.#shed();
+    if (seat.connection) this.#sendText(seat.connection, text);
   }
 
-  #send(socket: WebSocket | undefined, message: ServerMessage): void {
-    this.#sendText(socket, JSON.stringify(message));
+  /** Replay memory is full: the seats holding most lose their seats until it is not. */
+  #shed(): void {
+    while (this.#replayTotal.bytes > this.#limits.replayTotalBytes) {
+      let biggest: Seat | undefined;
+      for (const seat of this.#seats.values()) {
+        if (!biggest || seat.replay.length > biggest.replay.length) biggest = seat;
+      }
+      if (!biggest || biggest.replay.length === 0) return;
+      if (biggest.connection) this.#cut(biggest.connection, 'replayTotal');
+      else void this.#leave(biggest);
+    }
   }
 
-  #sendText(socket: WebSocket | undefined, text: string): void {
-    if (!socket || socket.readyState !== socket.OPEN) return;
+  #error(connection: Connection, code: ServerErrorCode, message: string): void {
+    this.#send(connection, { type: 'error', code, message });
+  }
+
+  #send(connection: Connection, message: ServerMessage | string): void {
+    this.#sendText(connection, typeof message === 'string' ? message : JSON.stringify(message));
+  }
+
+  #sendText(connection: Connection, text: string): void {
+    const { socket } = connection;
+    if (socket.readyState !== socket.OPEN) return;
     if (socket.bufferedAmount > this.#maxBufferedBytes) {
-      // It stopped reading: cut it off rather than queue more. Its 'close' tells its room.
-      this.#options.log?.(`signaling: dropping a socket with ${socket.bufferedAmount} bytes unread`);
+      // It stopped reading: cut it off rather than queue more. Its seat goes with it.
+      this.#cut(connection, 'unread');
       socket.terminate();
       return;
     }
     socket.send(text);
   }
-}
 
-function describe({ id, name, previous }: Member): { id: string; name: string; previous?: string } {
-  return previous ? { id, name, previous } : { id, name };
+  // --- The sweep ---------------------------------------------------------------------------------
+
+  /**
+   * One slice of the sweep: each socket is looked at once a round (a quarter of the heartbeat
+   * interval, a second at most), a slice every tick, so
+   * no pass holds the event loop for long whatever the number of sockets. It closes a socket that
+   * held no seat for `joinTimeoutMs`, cuts a seat whose client left what it was sent unconfirmed
+   * for `confirmTimeoutMs`, and runs the heartbeat: a socket heard from within the interval (and
+   * half a round) is left alone; one silent for longer is pinged; one still silent two looks after
+   * its ping is cut off. Its last frame came at `heard`: the ping goes out by `heard` + 1⅜
+   * intervals, the cut-off by `heard` + 1⅞, within the two promised.
+   */
+  #tick(tickMs: number): void {
+    const now = (this.#clock = performance.now());
+    if (now - this.#tidied >= TIDY_MS) {
+      this.#tidied = now;
+      this.#addresses.sweep();
+      this.#throttle.sweep();
+    }
+    const roundMs = this.#roundMs;
+    const interval = this.#heartbeatMs;
+    const { joinTimeoutMs, confirmTimeoutMs } = this.#limits;
+    const total = this.#connections.size;
+    let count = Math.min(total, Math.ceil((total * tickMs) / roundMs));
+    while (count-- > 0) {
+      let next = this.#round?.next();
+      if (!next || next.done) {
+        this.#round = this.#connections.values();
+        next = this.#round.next();
+        if (next.done) return;
+      }
+      const connection = next.value;
+      if (!connection.open) continue;
+      const seat = connection.seat;
+      if (!seat) {
+        if (now - connection.since >= joinTimeoutMs) {
+          this.#cut(connection, 'joinTimeout');
+          continue;
+        }
+      } else {
+        const unconfirmed = seat.replay.unconfirmedSince;
+        if (unconfirmed !== undefined && now - Math.max(unconfirmed, connection.since) >= confirmTimeoutMs) {
+          this.#cut(connection, 'confirmTimeout');
+          continue;
+        }
+      }
+      if (!interval) continue;
+      if (now - connection.heard < interval + roundMs / 2) {
+        connection.pinged = -1;
+      } else if (connection.pinged < 0) {
+        connection.pinged = now;
+        connection.socket.ping();
+      } else if (now - connection.pinged >= 1.5 * roundMs) {
+        // Two looks unanswered, allowing for one that came early. Its 'close' follows.
+        connection.cut = true;
+        this.#connections.delete(connection);
+        connection.socket.terminate();
+      }
+    }
+  }
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {

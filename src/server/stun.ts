@@ -2,6 +2,7 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIPv4 } from 'node:net';
 import { crc32 } from 'node:zlib';
 import { TokenBucket, checkRateLimit, type RateLimit } from './rate-limit.js';
+import type { Logger } from './log.js';
 
 // A STUN binding responder (RFC 8489): what a browser asks a STUN server to learn the address
 // and port its NAT gives it (its server-reflexive ICE candidate). Written here rather than taken
@@ -107,7 +108,7 @@ export interface StunOptions {
   host: string;
   /** Answers per source address (default burst 40, then 20/s); over it, requests are dropped. */
   rate?: RateLimit;
-  log?: ((line: string) => void) | undefined;
+  logger?: Logger | undefined;
 }
 
 /**
@@ -117,7 +118,7 @@ export interface StunOptions {
 export class StunResponder {
   readonly #socket: Socket;
   readonly #rate: RateLimit;
-  readonly #log: ((line: string) => void) | undefined;
+  readonly #logger: Logger | undefined;
   /** A bucket per source address, the quietest first (each use moves it to the end). */
   readonly #sources = new Map<string, TokenBucket>();
   /** Sources cut off since the last log line: a flood costs a line a minute, not one a packet. */
@@ -127,7 +128,7 @@ export class StunResponder {
   private constructor(socket: Socket, options: StunOptions) {
     this.#socket = socket;
     this.#rate = checkRateLimit(options.rate ?? DEFAULT_STUN_RATE, 'the STUN rate');
-    this.#log = options.log;
+    this.#logger = options.logger;
     socket.on('message', (message, remote) => this.#answer(message, remote));
     // A send that fails (the source is unreachable) concerns that datagram only.
     socket.on('error', () => {});
@@ -177,19 +178,22 @@ export class StunResponder {
   }
 
   #noteLimited(address: string): void {
-    if (!this.#log) return;
+    if (!this.#logger) return;
     if (this.#logTimer) {
       this.#limited.add(address);
       return;
     }
-    this.#log(`stun: requests from ${address} over the rate limit: dropped`);
+    this.#logger.warn({ address, limit: 'stunRate' }, 'STUN requests over the rate limit: dropped');
     this.#logTimer = setInterval(() => {
       if (this.#limited.size === 0) {
         clearInterval(this.#logTimer);
         this.#logTimer = undefined;
         return;
       }
-      this.#log?.(`stun: requests from ${this.#limited.size} address(es) over the rate limit in the last minute`);
+      this.#logger?.warn(
+        { addresses: this.#limited.size, limit: 'stunRate' },
+        'STUN requests over the rate limit in the last minute',
+      );
       this.#limited = new Set();
     }, 60_000);
     this.#logTimer.unref();

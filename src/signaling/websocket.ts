@@ -229,7 +229,13 @@ export class WebSocketSignaling implements Signaling {
         listener.signal(message.from, message.data);
         break;
       case 'error':
-        this.#fail(new RtcCallError(message.code, serverErrorText(message.code, message.message, this.#request.room)));
+        this.#fail(
+          new RtcCallError(
+            // Refused for now (too many joins from this address): the server is there but not reachable to us.
+            message.code === 'rate-limited' ? 'signaling-unreachable' : message.code,
+            serverErrorText(message.code, message.message, this.#request.room),
+          ),
+        );
         break;
     }
   }
@@ -271,6 +277,8 @@ function serverErrorText(code: string, message: string, room: string): string {
       return `The room "${room}" is full — try another room name.`;
     case 'unauthorized':
       return `Not allowed to join "${room}": ${message}`;
+    case 'rate-limited':
+      return `The signaling server is refusing joins from your network for now: ${message}.`;
     default:
       return `The signaling server refused a message: ${message}`;
   }

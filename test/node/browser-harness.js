@@ -50,8 +50,8 @@ export function median(values) {
 // The real server: `node bin/rtc-call-server.js --port 0`, its URL parsed from its start line.
 // ---------------------------------------------------------------------------------------------
 
-/** `rtc-call server: open http://127.0.0.1:PORT/ (bundle …, signaling …)` */
-const START_LINE = /^rtc-call server: open (https?:\/\/\S+\/)/;
+/** The start line: `{"level":"info",…,"url":"http://127.0.0.1:PORT/",…,"msg":"rtc-call server listening"}` */
+const START_LINE = /^\{.*"url":"(https?:\/\/[^"]+\/)".*"msg":"rtc-call server listening"/;
 
 /** The server's own settings from the environment would change what the tests see (CONTRACT §8). */
 const SERVER_ENV = [

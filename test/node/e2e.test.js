@@ -21,7 +21,7 @@ import {
 async function assertCleanExit(server) {
   const exit = await server.stop();
   assert.deepEqual(exit, { code: 0, signal: null }, `server did not exit cleanly:\n${server.output()}`);
-  assert.match(server.output(), /rtc-call server: SIGTERM, closing/);
+  assert.match(server.output(), /"signal":"SIGTERM".*"msg":"stopping"/);
 }
 
 const states = async (page) => (await page.events('rtc-call-state-change')).map((e) => e.detail.state);

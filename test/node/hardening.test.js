@@ -9,7 +9,7 @@ import { WebSocket } from 'ws';
 import { LIMITS } from '../../lib/protocol.js';
 import { ConfigError, readConfig } from '../../lib/server/config.js';
 import { SignalingServer } from '../../lib/server/index.js';
-import { Client, eventually, setup, signalUrl, withTimeout } from './signal-client.js';
+import { Client, eventually, recordingLogger, setup, signalUrl, withTimeout } from './signal-client.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -67,7 +67,7 @@ describe('heartbeat', () => {
     // the scheduling delays (the timing is only reported).
     assert.equal(pings, 1);
     t.diagnostic(`peer-left ${Math.round(elapsed)} ms after connecting, heartbeat ${HEARTBEAT_MS} ms`);
-    assert.equal(server.signaling.rooms.memberCount, 1);
+    assert.equal(server.signaling.memberCount, 1);
   });
 
   test('a peer that answers pings stays, however quiet it is', async (t) => {
@@ -77,7 +77,7 @@ describe('heartbeat', () => {
     // `ws` answers each ping by itself, as a browser does.
     for (let i = 0; i < 4; i++) await withTimeout(once(a.ws, 'ping'), `ping ${i + 1}`, 2 * HEARTBEAT_MS + 1000);
     assert.equal(a.ws.readyState, WebSocket.OPEN);
-    assert.equal(server.signaling.rooms.memberCount, 1);
+    assert.equal(server.signaling.memberCount, 1);
     await a.expectQuiet();
   });
 
@@ -175,30 +175,38 @@ describe('rate limits', () => {
     assert.deepEqual(await a.closedWithin(), { code: 1008, reason: 'rate limit' });
   });
 
-  test('5 joins pass, the 6th within 10 s closes the socket with 1008 "join rate limit"; others may join', async (t) => {
-    const server = await setup(t);
+  test('20 joins from one address pass, the 21st closes with 1008 "join rate limit", on any socket; other addresses may join', async (t) => {
+    const server = await setup(t); // the defaults: burst 20, then 5/s per address
     const a = await Client.open(t, server.url);
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < 20; i++) {
       await a.join(`room-${i}`, 'Ada');
       a.send({ type: 'leave' });
     }
-    a.send({ type: 'join', room: 'room-5', name: 'Ada' });
+    a.send({ type: 'join', room: 'room-20', name: 'Ada' });
+    const refusal = await a.expectError('rate-limited');
+    assert.match(refusal.message, /too many joins from your address: try again in 1 s/);
     assert.deepEqual(await a.closedWithin(), { code: 1008, reason: 'join rate limit' });
-    assert.equal(server.signaling.rooms.memberCount, 0);
-    // Per socket: a fresh one is not limited.
-    const b = await Client.open(t, server.url);
-    await b.join('room-5', 'Bo');
+    assert.equal(server.signaling.memberCount, 0);
+    // Per address, not per socket: a fresh socket from the same address gets no fresh bucket.
+    const again = await Client.open(t, server.url);
+    again.send({ type: 'join', room: 'room-20', name: 'Ada' });
+    await again.expectError('rate-limited');
+    assert.deepEqual(await again.closedWithin(), { code: 1008, reason: 'join rate limit' });
+    // Another address has its own.
+    const b = await Client.open(t, server.url, { localAddress: '127.0.0.2' });
+    await b.join('room-20', 'Bo');
   });
 
   test('failed joins count too (probing full rooms)', async (t) => {
-    const server = await setup(t, { joinRate: { burst: 3, perSecond: 0.1 } });
-    await pair(t, server.url);
+    const server = await setup(t, { joinRate: { burst: 5, perSecond: 0.1 } });
+    await pair(t, server.url); // two joins from this address
     const c = await Client.open(t, server.url);
     for (let i = 0; i < 3; i++) {
       c.send({ type: 'join', room: 'room' });
       await c.expectError('room-full');
     }
     c.send({ type: 'join', room: 'room' });
+    await c.expectError('rate-limited');
     assert.deepEqual(await c.closedWithin(), { code: 1008, reason: 'join rate limit' });
   });
 });
@@ -240,8 +248,8 @@ describe('caps', () => {
     }
     assert.deepEqual(await left, { type: 'peer-left', id: bJoined.id, name: 'Bo' });
     t.diagnostic(`cut off after ${sent} offers (${((sent * 60_000) / 1e6).toFixed(1)} MB)`);
-    assert.equal(server.signaling.rooms.memberCount, 1);
-    assert.equal(server.signaling.rooms.get(aJoined.id)?.room, 'room');
+    assert.equal(server.signaling.memberCount, 1);
+    assert.equal(server.signaling.member(aJoined.id)?.room, 'room');
 
     b.ws._socket.resume();
     assert.equal((await b.closedWithin()).code, 1006, 'terminated, not closed politely');
@@ -252,19 +260,22 @@ describe('caps', () => {
 describe('errors inside the server', () => {
   test('a handler that throws answers error protocol; the socket and the server keep working', async (t) => {
     let calls = 0;
-    const logged = [];
+    const { lines, logger } = recordingLogger();
     const server = await setup(t, {
       iceServers: () => {
         if (++calls === 1) throw new Error('TURN credentials unavailable');
         return [];
       },
-      log: (line) => logged.push(line),
+      logger,
     });
     const a = await Client.open(t, server.url);
     a.send({ type: 'join', room: 'room', name: 'Ada' });
     await a.expectError('protocol');
     assert.equal(a.ws.readyState, WebSocket.OPEN);
-    assert.match(logged.join('\n'), /TURN credentials unavailable/);
+    assert.deepEqual(
+      lines.filter((line) => line.level === 'error').map(({ msg, error, address }) => ({ msg, error, address })),
+      [{ msg: 'a message could not be handled', error: 'TURN credentials unavailable', address: '127.0.0.1' }],
+    );
     a.send({ type: 'leave' });
     const b = await Client.open(t, server.url);
     assert.deepEqual((await b.join('other', 'Bo')).peers, []);
@@ -352,7 +363,7 @@ describe('CLI', () => {
     slow.ws._socket.pause();
     child.kill('SIGINT');
     const [line] = await withTimeout(once(lines, 'line'), 'the closing line');
-    assert.match(line, /SIGINT, closing/);
+    assert.match(line, /"signal":"SIGINT".*"msg":"stopping"/);
     child.kill('SIGTERM');
     const [code, signal] = await withTimeout(exited, 'exit after the second signal', 2000);
     // 128 + SIGTERM's number: it chose to exit, it was not killed by the signal.

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { LIMITS, parseClientMessage, parseServerMessage } from '../../lib/protocol.js';
+import { LIMITS, parseClientMessage, parseServerMessage, relayedSignalText } from '../../lib/protocol.js';
 
 const json = (value) => JSON.stringify(value);
 
@@ -187,25 +187,38 @@ describe('parseClientMessage: refused input', () => {
 });
 
 describe('parseClientMessage: the result is a fresh object', () => {
-  test('extra keys are dropped at every level', () => {
-    const message = ok(
-      parseClientMessage(
-        json({
-          type: 'signal',
-          to: 'p',
-          from: 'spoofed',
-          extra: 1,
-          data: { description: { ...description, extra: 2 }, extra: 3 },
-        }),
-      ),
+  test('a signal, relayed verbatim, may hold no field the schema does not know, at any level', () => {
+    const refusals = [
+      [
+        { type: 'signal', to: 'p', from: 'spoofed', data: { description } },
+        /a "signal" message has an unknown field "from"/,
+      ],
+      [
+        { type: 'signal', to: 'p', data: { description: { ...description, extra: 2 } } },
+        /"description" has an unknown field "extra"/,
+      ],
+      [{ type: 'signal', to: 'p', data: { description, extra: 3 } }, /"data" needs exactly one of/],
+      [{ type: 'signal', to: 'p', data: { description, candidate: null } }, /"data" needs exactly one of/],
+      [
+        { type: 'signal', to: 'p', data: { candidate: { candidate: 'c', foo: 1 } } },
+        /"candidate" has an unknown field "foo"/,
+      ],
+      [{ type: 'signal', to: 'p', data: { offer: 1 } }, /"data" has an unknown field "offer"/],
+    ];
+    for (const [message, error] of refusals) assert.match(refused(parseClientMessage(json(message))), error);
+    // What it does allow, all of it.
+    const full = { candidate: 'c', sdpMid: '0', sdpMLineIndex: 0, usernameFragment: 'u' };
+    assert.deepEqual(
+      ok(parseClientMessage(json({ type: 'signal', to: 'p', seq: 1, data: { candidate: full } }))).data,
+      {
+        candidate: full,
+      },
     );
-    assert.deepEqual(message, { type: 'signal', to: 'p', data: { description } });
+  });
+
+  test('other messages are not relayed: their extra keys are dropped', () => {
     const join = ok(parseClientMessage(json({ type: 'join', room: 'r', id: 'chosen-by-me', admin: true })));
     assert.deepEqual(join, { type: 'join', room: 'r' });
-    const c = ok(
-      parseClientMessage(json({ type: 'signal', to: 'p', data: { candidate: { candidate: 'c', foo: 1 } } })),
-    );
-    assert.deepEqual(c.data, { candidate: { candidate: 'c' } });
   });
 
   test('__proto__ and constructor keys are not copied and do not pollute Object.prototype', () => {
@@ -213,13 +226,10 @@ describe('parseClientMessage: the result is a fresh object', () => {
       '{"type":"join","room":"r","__proto__":{"polluted":"yes","type":"leave"}}',
       '{"type":"join","room":"r","constructor":{"prototype":{"polluted":"yes"}}}',
       '{"type":"leave","__proto__":{"polluted":"yes"}}',
-      '{"type":"signal","to":"p","data":{"description":{"type":"offer","sdp":"v=0","__proto__":{"polluted":"yes"}},"__proto__":{"polluted":"yes"}}}',
-      '{"type":"signal","to":"p","data":{"candidate":{"candidate":"c","__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}}}}}',
     ];
     for (const text of texts) {
       const message = ok(parseClientMessage(text));
-      const objects = [message, message.data, message.data?.description, message.data?.candidate].filter(Boolean);
-      for (const object of objects) {
+      for (const object of [message]) {
         assert.equal(Object.getPrototypeOf(object), Object.prototype, text);
         assert.equal(Object.hasOwn(object, '__proto__'), false, text);
         assert.equal(Object.hasOwn(object, 'constructor'), false, text);
@@ -227,6 +237,15 @@ describe('parseClientMessage: the result is a fresh object', () => {
       }
       assert.equal({}.polluted, undefined, `Object.prototype polluted by ${text}`);
     }
+    // In a signal, relayed verbatim, such a key is refused outright.
+    const signals = [
+      '{"type":"signal","to":"p","__proto__":{"polluted":"yes"},"data":{"candidate":null}}',
+      '{"type":"signal","to":"p","data":{"description":{"type":"offer","sdp":"v=0","__proto__":{"polluted":"yes"}}}}',
+      '{"type":"signal","to":"p","data":{"candidate":{"candidate":"c","constructor":{"prototype":{"polluted":"yes"}}}}}',
+      '{"type":"signal","to":"p","data":{"candidate":null,"__proto__":{"polluted":"yes"}}}',
+    ];
+    for (const text of signals) assert.match(refused(parseClientMessage(text)), /unknown field|exactly one/, text);
+    assert.equal({}.polluted, undefined);
   });
 
   test('a __proto__ key cannot smuggle in a type', () => {
@@ -288,12 +307,21 @@ describe('parseServerMessage', () => {
       id: 'p',
       name: 'Bo',
     });
-    assert.deepEqual(ok(parseServerMessage(json({ type: 'signal', from: 'p', to: 'me', data: { candidate: null } }))), {
+    // A relayed signal is the sender's message verbatim, in an envelope with `from`.
+    const sent = { type: 'signal', to: 'me', data: { candidate: null } };
+    assert.deepEqual(ok(parseServerMessage(json({ type: 'signal', from: 'p', signal: sent, seq: 4 }))), {
       type: 'signal',
       from: 'p',
       data: { candidate: null },
+      seq: 4,
     });
-    for (const code of ['room-full', 'unauthorized', 'protocol']) {
+    assert.equal(
+      ok(parseServerMessage(relayedSignalText('p', json(sent)))).from,
+      'p',
+      'relayedSignalText() makes what the element reads',
+    );
+    refused(parseServerMessage(json({ type: 'signal', from: 'p', data: { candidate: null } })));
+    for (const code of ['room-full', 'unauthorized', 'protocol', 'rate-limited']) {
       assert.deepEqual(ok(parseServerMessage(json({ type: 'error', code, message: 'm' }))), {
         type: 'error',
         code,

@@ -7,9 +7,8 @@
  * Run: node --test --test-concurrency=1 test/node/redis.test.js
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readConfig } from '../../lib/server/config.js';
@@ -22,52 +21,14 @@ import {
   startRtcServer,
   uniqueRoom,
 } from './browser-harness.js';
+import { SKIP, freePort, startRedis } from './redis-server.js';
 import { Client, TIMEOUT, withTimeout } from './signal-client.js';
-
-const HAVE_REDIS = spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
-const SKIP = HAVE_REDIS ? false : 'redis-server is not installed (apt-get install -y redis-server)';
 
 /** Short, so a dead server is noticed quickly; the default is 10 s. */
 const TTL_MS = 2000;
 
 function figure(label, ms) {
   console.log(`figure: ${label}: ${Math.round(ms)} ms`);
-}
-
-async function freePort() {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** A fresh redis-server on 127.0.0.1 that keeps nothing on disk; killed when the test ends. */
-async function startRedis(t, port) {
-  port ??= await freePort();
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let output = '';
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (chunk) => (output += chunk));
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await exited;
-  };
-  t.after(stop);
-  const deadline = Date.now() + 10_000;
-  while (!output.includes('Ready to accept connections')) {
-    if (child.exitCode !== null || Date.now() > deadline) assert.fail(`redis-server did not start:\n${output}`);
-    await sleep(20);
-  }
-  return { url: `redis://127.0.0.1:${port}`, port, stop };
 }
 
 /** One of the servers sharing `redis`, as the bin; stopped (SIGTERM) when the test ends. */
@@ -194,7 +155,10 @@ describe('rooms shared through Redis', { skip: SKIP }, () => {
     await carol.next('peer-joined');
 
     const offer = { description: { type: 'offer', sdp: 'v=0 cross-server' } };
+    // A `from` of the sender's own is refused; the server stamps it.
     ada.send({ type: 'signal', to: bobJoined.id, from: danJoined.id, data: offer });
+    await ada.expectError('protocol');
+    ada.send({ type: 'signal', to: bobJoined.id, data: offer });
     assert.deepEqual(await bob.next('signal'), { type: 'signal', from: adaJoined.id, data: offer });
     bob.send({ type: 'signal', to: adaJoined.id, data: { candidate: null } });
     assert.deepEqual(await ada.next('signal'), { type: 'signal', from: bobJoined.id, data: { candidate: null } });

@@ -72,7 +72,7 @@ describe('resume', () => {
     await c.expectError('room-full');
     const { reply } = await resume(t, server, bJoined, 0);
     assert.equal(reply.type, 'resumed');
-    assert.equal(server.signaling.rooms.memberCount, 2);
+    assert.equal(server.signaling.memberCount, 2);
   });
 
   test('a wrong secret does not take the seat: that join is a newcomer, without a previous id', async (t) => {
@@ -84,7 +84,7 @@ describe('resume', () => {
     assert.notEqual(reply.id, bJoined.id);
     const joined = await a.next('peer-joined');
     assert.equal(joined.previous, undefined);
-    assert.equal(server.signaling.rooms.get(bJoined.id)?.name, 'Bo');
+    assert.equal(server.signaling.member(bJoined.id)?.name, 'Bo');
   });
 
   test('after the grace window the room hears peer-left; a late resume joins afresh naming its previous id', async (t) => {
@@ -126,7 +126,7 @@ describe('resume', () => {
     const { a, b, bJoined } = await pair(t, server);
     b.send({ type: 'leave' });
     assert.deepEqual(await a.next('peer-left'), { type: 'peer-left', id: bJoined.id, name: 'Bo' });
-    assert.equal(server.signaling.rooms.memberCount, 1);
+    assert.equal(server.signaling.memberCount, 1);
   });
 
   test('a frozen client (no pong) loses its seat at once, grace or not: its room knows within two heartbeats', async (t) => {
@@ -139,7 +139,7 @@ describe('resume', () => {
     // A keeps answering pings; B answers nothing, like a stopped process.
     assert.deepEqual(await a.next('peer-left', 2000), { type: 'peer-left', id: bJoined.id, name: 'Bo' });
     assert.ok(performance.now() - started < 2 * 300 + 500);
-    assert.equal(server.signaling.rooms.memberCount, 1);
+    assert.equal(server.signaling.memberCount, 1);
   });
 
   test('RESUME_GRACE_MS / --resume-grace-ms', () => {

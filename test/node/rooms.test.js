@@ -1,160 +1,175 @@
+/**
+ * The room model on its own: the RoomDirectory interface, with the same tests for the rooms of one
+ * process (LocalRooms) and for rooms shared through a real redis-server (RedisRooms): the same
+ * results and the same events, in the same order, whatever the backend.
+ *
+ * Needs `npm run build` first; the Redis half needs redis-server.
+ * Run: node --test --test-concurrency=1 test/node/rooms.test.js
+ */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
-import { Rooms, newPeerId } from '../../lib/server/rooms.js';
+import { describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { RedisRooms } from '../../lib/server/redis-rooms.js';
+import { LocalRooms, createMember, newPeerId, sameSecret } from '../../lib/server/rooms.js';
+import { SKIP, startRedis } from './redis-server.js';
+import { recordingLogger } from './signal-client.js';
 
-function join(rooms, room, name) {
-  const result = rooms.join(room, name);
-  assert.equal(result.ok, true, `join ${room} as ${name} should succeed`);
-  return result;
+/** A directory and the events it told, as `listener` saw them. */
+function recorder() {
+  const events = [];
+  const lost = [];
+  return { events, lost, listener: { onEvent: (event) => events.push(event), onLost: (ids) => lost.push(...ids) } };
 }
 
-test('the first join gets no peers, the next gets the ones already there', () => {
-  const rooms = new Rooms();
-  const a = join(rooms, 'r', 'Ada');
-  assert.deepEqual(a.peers, []);
-  assert.deepEqual(a.member, { id: a.member.id, name: 'Ada', room: 'r', secret: a.member.secret });
-  assert.notEqual(a.member.secret, a.member.id);
-  const b = join(rooms, 'r', 'Bo');
-  assert.deepEqual(b.peers, [a.member]);
-  assert.notEqual(b.member.id, a.member.id);
-  assert.equal(rooms.get(b.member.id), b.member);
-  assert.deepEqual(rooms.peersOf(a.member.id), [b.member]);
-  assert.deepEqual(rooms.peersOf(b.member.id), [a.member]);
-  assert.equal(rooms.memberCount, 2);
-  assert.equal(rooms.roomCount, 1);
-});
+/** Waits until `events` holds `count` events (Redis tells them a moment later), then returns them all. */
+async function told(events, count) {
+  const deadline = Date.now() + 5000;
+  while (events.length < count) {
+    if (Date.now() > deadline) assert.fail(`${events.length} events of ${count}: ${JSON.stringify(events)}`);
+    await sleep(5);
+  }
+  // None more than expected.
+  await sleep(20);
+  assert.equal(events.length, count, JSON.stringify(events));
+  return events.splice(0);
+}
 
-test('peer ids are unguessable: 128 random bits, base64url, all distinct', () => {
-  const rooms = new Rooms(1000);
-  const ids = new Set();
+const backends = {
+  LocalRooms: {
+    skip: false,
+    async make(t, capacity = 2) {
+      const { events, listener } = recorder();
+      const rooms = new LocalRooms(capacity);
+      rooms.listen(listener);
+      return { rooms, events };
+    },
+  },
+  RedisRooms: {
+    skip: SKIP,
+    async make(t, capacity = 2) {
+      t.redis ??= await startRedis(t);
+      const { events, listener } = recorder();
+      const rooms = await RedisRooms.connect({
+        url: t.redis.url,
+        capacity,
+        presenceTtlMs: 10_000,
+        listener,
+        logger: recordingLogger().logger,
+      });
+      t.after(() => rooms.close());
+      return { rooms, events };
+    },
+  },
+};
+
+for (const [backend, { skip, make }] of Object.entries(backends)) {
+  describe(`the room directory: ${backend}`, { skip }, () => {
+    test('joins: the first gets no peers, the next the ones there; each join is told to the room', async (t) => {
+      const { rooms, events } = await make(t);
+      const a = createMember('r', 'Ada');
+      assert.deepEqual(await rooms.join(a), { ok: true, peers: [] });
+      assert.deepEqual(await told(events, 1), [{ type: 'joined', room: 'r', id: a.id, name: 'Ada' }]);
+      const b = createMember('r', 'Bo');
+      assert.deepEqual(await rooms.join(b), { ok: true, peers: [{ id: a.id, name: 'Ada' }] });
+      assert.deepEqual(await told(events, 1), [{ type: 'joined', room: 'r', id: b.id, name: 'Bo' }]);
+      assert.equal(await rooms.holds(a), true);
+      assert.equal(await rooms.holds(createMember('r', 'Nobody')), false);
+    });
+
+    test('capacity: a join into a full room is refused and told to no one; a leave frees the seat', async (t) => {
+      const { rooms, events } = await make(t, 2);
+      const [a, b, c] = ['Ada', 'Bo', 'Cy'].map((name) => createMember('r', name));
+      await rooms.join(a);
+      await rooms.join(b);
+      await told(events, 2);
+      assert.deepEqual(await rooms.join(c), { ok: false });
+      assert.equal(await rooms.holds(c), false);
+      await rooms.leave('r', b.id);
+      assert.deepEqual(await told(events, 1), [{ type: 'left', room: 'r', id: b.id, name: 'Bo' }]);
+      // Leaving twice, or a room one is not in, changes nothing and tells nothing.
+      await rooms.leave('r', b.id);
+      await rooms.leave('elsewhere', a.id);
+      assert.deepEqual((await rooms.join(c)).ok, true);
+      assert.deepEqual(await told(events, 1), [{ type: 'joined', room: 'r', id: c.id, name: 'Cy' }]);
+    });
+
+    test('relay: a signal event only for a member of that room, never to the sender itself', async (t) => {
+      const { rooms, events } = await make(t);
+      const a = createMember('r', 'Ada');
+      const b = createMember('r', 'Bo');
+      const x = createMember('other', 'Xi');
+      for (const member of [a, b, x]) await rooms.join(member);
+      await told(events, 3);
+      const text = '{"type":"signal","to":"…","data":{"candidate":null}}';
+      await rooms.relay('r', a.id, b.id, text);
+      assert.deepEqual(await told(events, 1), [{ type: 'signal', room: 'r', from: a.id, to: b.id, text }]);
+      await rooms.relay('r', a.id, x.id, text); // not in r
+      await rooms.relay('r', a.id, a.id, text); // itself
+      await rooms.relay('r', a.id, newPeerId(), text); // no one
+      await told(events, 0);
+    });
+
+    test('previous: taken over with its secret (the old seat "moved"), kept if no one has it, dropped if someone else does', async (t) => {
+      const { rooms, events } = await make(t, 3);
+      const a = createMember('r', 'Ada');
+      await rooms.join(a);
+      await told(events, 1);
+      // Ada's client, on a new seat, proves the old one is hers: it moves, the room hears no leave.
+      const back = createMember('r', 'Ada', a.id);
+      assert.deepEqual(await rooms.join(back, a.secret), { ok: true, peers: [] });
+      assert.deepEqual(await told(events, 2), [
+        { type: 'left', room: 'r', id: a.id, name: 'Ada', moved: true },
+        { type: 'joined', room: 'r', id: back.id, name: 'Ada', previous: a.id },
+      ]);
+      // Naming someone else's seat without its secret: a newcomer, with no previous.
+      const thief = createMember('r', 'Eve', back.id);
+      assert.deepEqual(await rooms.join(thief, 'not-the-secret'), {
+        ok: true,
+        peers: [{ id: back.id, name: 'Ada', previous: a.id }],
+      });
+      assert.deepEqual(await told(events, 1), [{ type: 'joined', room: 'r', id: thief.id, name: 'Eve' }]);
+      assert.equal(await rooms.holds(back), true);
+      // A seat no one holds any more (the server restarted): the claim is passed on to the room.
+      const gone = newPeerId();
+      const returning = createMember('s', 'Bo', gone);
+      await rooms.join(returning, 'whatever');
+      assert.deepEqual(await told(events, 1), [
+        { type: 'joined', room: 's', id: returning.id, name: 'Bo', previous: gone },
+      ]);
+    });
+  });
+}
+
+test('ids and secrets are unguessable: 128 random bits, base64url, all distinct', () => {
+  const seen = new Set();
   for (let i = 0; i < 1000; i++) {
-    const { member } = join(rooms, 'big', `p${i}`);
-    assert.match(member.id, /^[A-Za-z0-9_-]{22,}$/);
-    ids.add(member.id);
+    const member = createMember('r', 'x');
+    for (const value of [member.id, member.secret]) {
+      assert.match(value, /^[A-Za-z0-9_-]{22}$/);
+      seen.add(value);
+    }
   }
-  assert.equal(ids.size, 1000);
-  // Not a counter or a timestamp: the default generator itself.
-  const a = newPeerId();
-  const b = newPeerId();
-  assert.notEqual(a, b);
-  assert.equal(Buffer.from(a, 'base64url').length, 16);
+  assert.equal(seen.size, 2000);
 });
 
-test('default capacity is 2: a third joiner gets room-full', () => {
-  const rooms = new Rooms();
-  assert.equal(rooms.capacity, 2);
-  join(rooms, 'r', 'a');
-  join(rooms, 'r', 'b');
-  assert.deepEqual(rooms.join('r', 'c'), { ok: false, code: 'room-full' });
-  assert.equal(rooms.memberCount, 2);
-  // A full room does not affect another room.
-  join(rooms, 'other', 'c');
+test('secrets are compared whole: a prefix, a longer string or another secret is no match', () => {
+  const secret = newPeerId();
+  assert.equal(sameSecret(secret, secret), true);
+  for (const other of [secret.slice(0, -1), `${secret}x`, newPeerId(), ''])
+    assert.equal(sameSecret(other, secret), false);
 });
 
-test('capacity is configurable', () => {
-  const rooms = new Rooms(3);
-  assert.equal(rooms.capacity, 3);
-  join(rooms, 'r', 'a');
-  join(rooms, 'r', 'b');
-  const c = join(rooms, 'r', 'c');
-  assert.equal(c.peers.length, 2);
-  assert.deepEqual(rooms.join('r', 'd'), { ok: false, code: 'room-full' });
-
-  const solo = new Rooms(1);
-  join(solo, 'r', 'a');
-  assert.deepEqual(solo.join('r', 'b'), { ok: false, code: 'room-full' });
-});
-
-test('invalid capacity throws RangeError', () => {
-  for (const capacity of [0, -1, 1.5, NaN, Infinity, '2']) {
-    assert.throws(() => new Rooms(capacity), RangeError, `capacity ${String(capacity)}`);
+test('a capacity that is not a whole number ≥ 1 is refused', () => {
+  for (const capacity of [0, -1, 1.5, NaN]) {
+    assert.throws(() => new LocalRooms(capacity), RangeError, `capacity ${String(capacity)}`);
   }
 });
 
-test('leave returns the member and the others still in the room', () => {
-  const rooms = new Rooms(3);
-  const a = join(rooms, 'r', 'a');
-  const b = join(rooms, 'r', 'b');
-  const c = join(rooms, 'r', 'c');
-  const left = rooms.leave(b.member.id);
-  assert.equal(left.member, b.member);
-  assert.deepEqual(left.others.map((m) => m.id).sort(), [a.member.id, c.member.id].sort());
-  assert.equal(rooms.get(b.member.id), undefined);
-  assert.equal(rooms.leave(b.member.id), undefined, 'leaving twice');
-  assert.equal(rooms.leave('no-such-id'), undefined);
-});
-
-test('empty rooms are removed', () => {
-  const rooms = new Rooms();
-  const a = join(rooms, 'r1', 'a');
-  const b = join(rooms, 'r1', 'b');
-  const c = join(rooms, 'r2', 'c');
-  assert.equal(rooms.roomCount, 2);
-  rooms.leave(c.member.id);
+test('rooms vanish with their last member', async () => {
+  const rooms = new LocalRooms(2);
+  const a = createMember('r', 'Ada');
+  await rooms.join(a);
   assert.equal(rooms.roomCount, 1);
-  assert.deepEqual(rooms.leave(a.member.id).others, [b.member]);
-  assert.equal(rooms.roomCount, 1);
-  assert.deepEqual(rooms.leave(b.member.id).others, []);
+  await rooms.leave('r', a.id);
   assert.equal(rooms.roomCount, 0);
-  assert.equal(rooms.memberCount, 0);
-});
-
-test('a seat freed by leave can be taken again', () => {
-  const rooms = new Rooms();
-  const a = join(rooms, 'r', 'a');
-  const b = join(rooms, 'r', 'b');
-  assert.equal(rooms.join('r', 'c').ok, false);
-  rooms.leave(a.member.id);
-  const c = join(rooms, 'r', 'c');
-  assert.deepEqual(c.peers, [b.member]);
-  assert.notEqual(c.member.id, a.member.id);
-});
-
-test('route: only within a room, never across rooms, never to self', () => {
-  const rooms = new Rooms();
-  const a = join(rooms, 'r1', 'a');
-  const b = join(rooms, 'r1', 'b');
-  const x = join(rooms, 'r2', 'x');
-  assert.equal(rooms.route(a.member.id, b.member.id), b.member);
-  assert.equal(rooms.route(b.member.id, a.member.id), a.member);
-  assert.equal(rooms.route(a.member.id, x.member.id), undefined, 'across rooms');
-  assert.equal(rooms.route(x.member.id, a.member.id), undefined, 'across rooms');
-  assert.equal(rooms.route(a.member.id, a.member.id), undefined, 'to self');
-  assert.equal(rooms.route(a.member.id, 'unknown'), undefined, 'unknown recipient');
-  assert.equal(rooms.route('unknown', a.member.id), undefined, 'unknown sender');
-  rooms.leave(b.member.id);
-  assert.equal(rooms.route(a.member.id, b.member.id), undefined, 'to a member who left');
-  assert.equal(rooms.route(b.member.id, a.member.id), undefined, 'from a member who left');
-});
-
-test('room names are compared exactly, including special names', () => {
-  const rooms = new Rooms();
-  const a = join(rooms, '__proto__', 'a');
-  const b = join(rooms, 'constructor', 'b');
-  assert.deepEqual(b.peers, []);
-  assert.equal(rooms.route(a.member.id, b.member.id), undefined);
-  assert.deepEqual(join(rooms, '__proto__', 'c').peers, [a.member]);
-  assert.deepEqual(join(rooms, 'R', 'd').peers, [], 'case-sensitive');
-});
-
-test('a seat is claimed only with its secret', () => {
-  const rooms = new Rooms();
-  const { member } = join(rooms, 'r', 'Ada');
-  assert.equal(rooms.claim(member.id, member.secret), member);
-  assert.equal(
-    rooms.claim(
-      member.id,
-      member.secret.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')),
-    ),
-    undefined,
-  );
-  assert.equal(rooms.claim(member.id, ''), undefined);
-  assert.equal(rooms.claim('unknown', member.secret), undefined);
-});
-
-test('a custom id generator is used', () => {
-  let n = 0;
-  const rooms = new Rooms(2, () => `id-${++n}`);
-  assert.equal(join(rooms, 'r', 'a').member.id, 'id-1');
-  assert.equal(join(rooms, 'r', 'b').member.id, 'id-2');
 });

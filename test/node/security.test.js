@@ -113,7 +113,7 @@ describe('join tokens', () => {
       assert.equal(reply.code, 'unauthorized', what);
       assert.ok(!reply.message.includes(token ?? '\0'), `${what}: the reply echoes the token`);
     }
-    assert.equal(server.signaling.rooms.memberCount, 0);
+    assert.equal(server.signaling.memberCount, 0);
     const { reply } = await tryJoin(t, server, 'standup', { token: valid });
     assert.equal(reply.type, 'joined');
   });
@@ -262,9 +262,22 @@ describe('the token command and the log', () => {
     assert.equal((await server.stop()).code, 0);
 
     const output = server.output();
-    assert.match(output, /all origins allowed \(set ALLOWED_ORIGINS to restrict\)/);
-    assert.match(output, /join tokens required/);
-    assert.match(output, /TURN credentials for turn:127\.0\.0\.1:3478, valid 3600 s/);
+    // One JSON object per line, nothing else.
+    const lines = output.split('\n').map((line) => JSON.parse(line));
+    const start = lines.find((line) => line.msg === 'rtc-call server listening');
+    assert.equal(start.origins, 'any (set ALLOWED_ORIGINS to restrict)');
+    assert.equal(start.joinTokens, 'required');
+    assert.deepEqual(start.turn, { urls: ['turn:127.0.0.1:3478'], ttlSeconds: 3600 });
+    // The forged token is logged as refused, by its reason, not by itself.
+    const refused = lines.filter((line) => line.msg === 'join refused: token');
+    assert.deepEqual(
+      refused.map(({ level, address, reason }) => ({ level, address, reason })),
+      [{ level: 'warn', address: '127.0.0.1', reason: 'forged' }],
+    );
+    assert.deepEqual(
+      lines.slice(-2).map((line) => line.msg),
+      ['stopping', 'stopped'],
+    );
     for (const secret of seen) assert.ok(!output.includes(secret), `the log holds ${secret.slice(0, 8)}…:\n${output}`);
   });
 });

@@ -65,7 +65,7 @@ describe('signaling', () => {
       iceServers: [],
       secret: joined.secret,
     });
-    assert.equal(server.signaling.rooms.roomCount, 1);
+    assert.equal(server.signaling.roomCount, 1);
     await a.expectQuiet();
   });
 
@@ -81,17 +81,22 @@ describe('signaling', () => {
     await b.expectQuiet();
   });
 
-  test('signal is relayed to the other peer with the real sender stamped as from', async (t) => {
+  test('signal is relayed to the other peer with the real sender stamped as from; a `from` of its own is refused', async (t) => {
     const server = await setup(t);
     const { a, b, aJoined, bJoined } = await pair(t, server);
-    b.send({ type: 'signal', to: aJoined.id, from: 'spoofed-id', data: offer });
+    b.send({ type: 'signal', to: aJoined.id, data: offer });
     assert.deepEqual(await a.next('signal'), { type: 'signal', from: bJoined.id, data: offer });
 
-    // Spoofing the recipient's own id as `from` is overwritten as well.
+    // The sender's message is relayed as it came, so it may hold no field the schema does not
+    // know: spoofing `from`, even as the recipient's own id, is a protocol error, not relayed.
     const candidate = {
       candidate: { candidate: 'candidate:1 1 udp 1 10.0.0.1 9 typ host', sdpMid: '0', sdpMLineIndex: 0 },
     };
-    a.send({ type: 'signal', to: bJoined.id, from: bJoined.id, data: candidate });
+    for (const from of ['spoofed-id', bJoined.id]) {
+      a.send({ type: 'signal', to: bJoined.id, from, data: candidate });
+      assert.match((await a.expectError('protocol')).message, /unknown field "from"/);
+    }
+    a.send({ type: 'signal', to: bJoined.id, data: candidate });
     assert.deepEqual(await b.next('signal'), { type: 'signal', from: aJoined.id, data: candidate });
     await a.expectQuiet();
     await b.expectQuiet();
@@ -130,7 +135,7 @@ describe('signaling', () => {
     const c = await Client.open(t, server);
     c.send({ type: 'join', room: 'full', name: 'Cy' });
     await c.expectError('room-full');
-    assert.equal(server.signaling.rooms.memberCount, 2);
+    assert.equal(server.signaling.memberCount, 2);
     await a.expectQuiet();
     await b.expectQuiet();
     assert.deepEqual((await c.join('other', 'Cy')).peers, []);
@@ -163,7 +168,7 @@ describe('signaling', () => {
       const c = await Client.open(t, server);
       sendBad(c);
       await c.expectError('protocol');
-      assert.equal(server.signaling.rooms.memberCount, 0);
+      assert.equal(server.signaling.memberCount, 0);
       assert.equal(c.ws.readyState, WebSocket.OPEN);
       assert.match((await c.join('after', 'Ada')).id, ID);
     });
@@ -175,9 +180,9 @@ describe('signaling', () => {
     const first = await a.join('r1', 'Ada');
     a.send({ type: 'join', room: 'r2', name: 'Ada' });
     await a.expectError('protocol');
-    assert.equal(server.signaling.rooms.roomCount, 1);
-    assert.equal(server.signaling.rooms.memberCount, 1);
-    assert.equal(server.signaling.rooms.get(first.id).room, 'r1');
+    assert.equal(server.signaling.roomCount, 1);
+    assert.equal(server.signaling.memberCount, 1);
+    assert.equal(server.signaling.member(first.id).room, 'r1');
     // The server still works for others.
     const b = await Client.open(t, server);
     assert.deepEqual((await b.join('r1', 'Bo')).peers, [{ id: first.id, name: 'Ada' }]);
@@ -188,7 +193,7 @@ describe('signaling', () => {
     const { a, b, aJoined, bJoined } = await pair(t, server);
     b.send({ type: 'leave' });
     assert.deepEqual(await a.next('peer-left'), { type: 'peer-left', id: bJoined.id, name: 'Bo' });
-    assert.equal(server.signaling.rooms.memberCount, 1);
+    assert.equal(server.signaling.memberCount, 1);
     // A signal to the peer who left goes nowhere.
     a.send({ type: 'signal', to: bJoined.id, data: offer });
     await b.expectQuiet();
@@ -202,13 +207,13 @@ describe('signaling', () => {
     const { a, b, bJoined } = await pair(t, server);
     b.ws.terminate();
     assert.deepEqual(await a.next('peer-left'), { type: 'peer-left', id: bJoined.id, name: 'Bo' });
-    assert.equal(server.signaling.rooms.memberCount, 1);
+    assert.equal(server.signaling.memberCount, 1);
     await a.expectQuiet();
   });
 
   test('empty rooms are removed, whether peers leave or disconnect', async (t) => {
     const server = await setup(t);
-    const { rooms } = server.signaling;
+    const rooms = server.signaling;
     const { a, b } = await pair(t, server, 'r1');
     const x = await Client.open(t, server);
     await x.join('r2', 'Xi');
@@ -346,7 +351,14 @@ describe('http', () => {
 
 describe('config', () => {
   test('defaults: 8080, 127.0.0.1, 2', () => {
-    assert.deepEqual(readConfig([], {}), { port: 8080, host: '127.0.0.1', roomCapacity: 2 });
+    assert.deepEqual(readConfig([], {}), {
+      port: 8080,
+      host: '127.0.0.1',
+      roomCapacity: 2,
+      limits: {},
+      logLevel: 'info',
+      demo: true,
+    });
   });
 
   test('env beats defaults', () => {
@@ -354,6 +366,9 @@ describe('config', () => {
       port: 9000,
       host: '0.0.0.0',
       roomCapacity: 5,
+      limits: {},
+      logLevel: 'info',
+      demo: true,
     });
   });
 
@@ -363,6 +378,9 @@ describe('config', () => {
       port: 9100,
       host: '::1',
       roomCapacity: 3,
+      limits: {},
+      logLevel: 'info',
+      demo: true,
     });
     assert.equal(readConfig(['--port=0'], env).port, 0);
   });
@@ -372,6 +390,9 @@ describe('config', () => {
       port: 8080,
       host: '127.0.0.1',
       roomCapacity: 2,
+      limits: {},
+      logLevel: 'info',
+      demo: true,
     });
   });
 

@@ -43,7 +43,10 @@ export class Client {
         // Relayed messages carry the server's `seq`; kept apart so tests compare the content.
         const { seq, ...message } = JSON.parse(data.toString());
         if (seq !== undefined) this.seqs.push(seq);
-        this.queue.push(message);
+        // A relayed signal carries the sender's message verbatim (`signal`): tests compare its `data`.
+        if (message.type === 'signal' && message.signal) {
+          this.queue.push({ type: 'signal', from: message.from, data: message.signal.data });
+        } else this.queue.push(message);
       }
       this.#drain();
     });
@@ -143,4 +146,11 @@ export async function eventually(check, what, ms = TIMEOUT) {
     if (Date.now() > deadline) assert.fail(`timed out after ${ms} ms: ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+}
+
+/** A logger of pino's shape that keeps every line: `{ level, msg, ...fields }`. */
+export function recordingLogger() {
+  const lines = [];
+  const level = (name) => (fields, msg) => lines.push({ level: name, msg, ...fields });
+  return { lines, logger: { debug: level('debug'), info: level('info'), warn: level('warn'), error: level('error') } };
 }

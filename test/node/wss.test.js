@@ -103,7 +103,7 @@ test('https and wss on one port; plain http gets no answer there', async (t) => 
   const tls = makeCertificate(t);
   const { server } = await startServers(t, { env: { TLS_CERT: tls.cert, TLS_KEY: tls.key } });
   assert.match(server.url, /^https:\/\/127\.0\.0\.1:\d+\/$/);
-  assert.match(server.output(), /signaling wss:\/\/127\.0\.0\.1:\d+\/signal/);
+  assert.match(server.output(), /"signaling":"wss:\/\/127\.0\.0\.1:\d+\/signal"/);
 
   assert.equal((await getTls(`${server.url}healthz`, tls.pem)).status, 200);
   const bundle = await getTls(server.bundleUrl, tls.pem);
