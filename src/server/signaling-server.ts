@@ -636,8 +636,8 @@ export class SignalingServer implements RoomListener {
           // keeps `previous` only if it is no one else's seat.
           own.admitted = true;
           if (event.previous !== own.member.previous) {
-            const { previous: _claimed, ...member } = own.member;
-            own.member = event.previous ? { ...member, previous: event.previous } : member;
+            const { id, name, room, secret } = own.member;
+            own.member = { id, name, room, secret, ...(event.previous ? { previous: event.previous } : {}) };
           }
           own.onAdmitted?.();
           own.onAdmitted = undefined;
