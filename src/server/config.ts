@@ -239,9 +239,17 @@ function readLimits(pick: (flag: keyof typeof OPTIONS) => string | undefined): P
     const text = pick(flag);
     return text === undefined ? undefined : integer(OPTIONS[flag].env, text, min, max);
   };
+  const decimal = (flag: keyof typeof OPTIONS): number | undefined => {
+    const text = pick(flag);
+    if (text === undefined) return undefined;
+    const value = Number(text);
+    if (!/^\d+(\.\d+)?$/.test(text.trim()) || !(value > 0) || value > 1_000_000)
+      throw new ConfigError(`${OPTIONS[flag].env} must be a number above 0 (0.5 is one every 2 s), not "${text}"`);
+    return value;
+  };
   const rate = (burstFlag: keyof typeof OPTIONS, rateFlag: keyof typeof OPTIONS, fallback: Limits['joinRate']) => {
     const burst = number(burstFlag, 1, 1_000_000);
-    const perSecond = number(rateFlag, 1, 1_000_000);
+    const perSecond = decimal(rateFlag);
     return burst === undefined && perSecond === undefined
       ? undefined
       : { burst: burst ?? fallback.burst, perSecond: perSecond ?? fallback.perSecond };

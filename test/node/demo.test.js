@@ -60,9 +60,22 @@ test('the demo at /: room from ?room=, share link, loopback self-test, file roun
       const page = await context.newPage();
       const problems = watchProblems(page, server.origin);
       const demo = new CallPage(`demo ${size.label}`, 'playwright', page);
+      // Whatever the page's Content-Security-Policy blocks, from the first script on.
+      await page.addInitScript(() => {
+        window.__cspViolations = [];
+        document.addEventListener('securitypolicyviolation', (event) =>
+          window.__cspViolations.push(`${event.effectiveDirective} ${event.blockedURI || '(inline)'}`),
+        );
+      });
 
       const room = uniqueRoom('demo');
+      const served = page.waitForResponse((response) => new URL(response.url()).pathname === '/');
       await demo.goto(`${server.url}?room=${room}`);
+      const headers = (await served).headers();
+      assert.match(headers['content-security-policy'], /script-src 'self'/);
+      assert.match(headers['content-security-policy'], /object-src 'none'/);
+      assert.equal(headers['x-content-type-options'], 'nosniff');
+      assert.equal(headers['referrer-policy'], 'no-referrer');
 
       // Defined and rendered: its shadow root holds the videos and the Call button.
       const rendered = await page.evaluate(() => {
@@ -161,6 +174,7 @@ test('the demo at /: room from ?room=, share link, loopback self-test, file roun
       await demo.hangup();
       await demo.waitForState('ended');
       assert.deepEqual(problems, [], 'console errors or failed requests');
+      assert.deepEqual(await page.evaluate(() => window.__cspViolations), [], 'blocked by the CSP');
       await context.close();
     });
   }

@@ -257,6 +257,37 @@ describe('caps', () => {
   });
 });
 
+describe('replay memory', () => {
+  test('over the total, the seat holding most is cut (1013), its room hears peer-left, the others stay', async (t) => {
+    const server = await setup(t, { replayTotalBytes: 300_000, heartbeatMs: 0 });
+    const inRoom = async (room) => {
+      const a = await Client.open(t, server.url);
+      const b = await Client.open(t, server.url);
+      await a.join(room, 'Ada');
+      const bJoined = await b.join(room, 'Bo');
+      await a.next('peer-joined');
+      return { a, b, bJoined };
+    };
+    const r1 = await inRoom('r1');
+    const r2 = await inRoom('r2');
+    const offer = (to) => ({ type: 'signal', to, data: { description: { type: 'offer', sdp: 'x'.repeat(60_000) } } });
+    // Neither b confirms what it gets (no ping): the server keeps it all for a resume.
+    for (let i = 0; i < 4; i++) r1.a.send(offer(r1.bJoined.id));
+    for (let i = 0; i < 4; i++) await r1.b.next('signal');
+    assert.ok(server.signaling.replayBytes > 240_000);
+    for (let i = 0; i < 2; i++) r2.a.send(offer(r2.bJoined.id));
+    assert.deepEqual(await r1.b.closedWithin(), { code: 1013, reason: 'server busy: replay memory full' });
+    assert.equal((await r1.a.next('peer-left')).id, r1.bJoined.id);
+    for (let i = 0; i < 2; i++) await r2.b.next('signal');
+    assert.ok(server.signaling.replayBytes <= 300_000, `${server.signaling.replayBytes} kept`);
+    assert.equal(r2.b.ws.readyState, WebSocket.OPEN);
+    // Confirming frees it.
+    r2.b.send({ type: 'ping', received: 100 });
+    await r2.b.next('pong');
+    assert.ok(server.signaling.replayBytes < 1000, `${server.signaling.replayBytes} kept after the confirm`);
+  });
+});
+
 describe('errors inside the server', () => {
   test('a handler that throws answers error protocol; the socket and the server keep working', async (t) => {
     let calls = 0;

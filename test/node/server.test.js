@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -265,6 +266,57 @@ describe('signaling', () => {
 });
 
 describe('http', () => {
+  test('hardening: nosniff and no-referrer everywhere, a CSP on pages (inline scripts by hash), hashed chunks immutable', async (t) => {
+    const server = await setup(t);
+    const page = await http(server, '/');
+    assert.equal(page.status, 200);
+    const csp = page.headers['content-security-policy'];
+    for (const directive of [
+      "default-src 'self'",
+      "script-src 'self'",
+      "object-src 'none'",
+      "base-uri 'none'",
+      "frame-ancestors 'none'",
+    ])
+      assert.ok(csp.includes(directive), `${directive} in ${csp}`);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+    // The example page's inline module script is allowed by its hash, and by nothing looser.
+    const example = await http(server, '/examples/html.html');
+    const inline = /<script type="module">([\s\S]*?)<\/script>/.exec(example.body)[1];
+    const hash = createHash('sha256').update(inline).digest('base64');
+    assert.match(
+      example.headers['content-security-policy'],
+      new RegExp(`script-src 'self' 'sha256-${hash.replace(/[+/]/g, '\\$&')}'`),
+    );
+    const chunk = readdirSync(`${ROOT}dist/chunks`).find((file) => file.endsWith('.js'));
+    for (const path of ['/', '/rtc-call.js', `/chunks/${chunk}`, '/healthz', '/nothing-here']) {
+      const res = await http(server, path);
+      assert.equal(res.headers['x-content-type-options'], 'nosniff', path);
+      assert.equal(res.headers['referrer-policy'], 'no-referrer', path);
+    }
+    assert.equal(
+      (await http(server, `/chunks/${chunk}`)).headers['cache-control'],
+      'public, max-age=31536000, immutable',
+    );
+    // The bundle keeps its name across builds: revalidated, never cached blind.
+    assert.equal((await http(server, '/rtc-call.js')).headers['cache-control'], 'no-cache');
+    assert.equal((await http(server, '/')).headers['cache-control'], 'no-cache');
+  });
+
+  test('demo: false (--no-demo) serves the bundle, /healthz and /signal only', async (t) => {
+    const server = await setup(t, { demo: false });
+    for (const path of ['/', '/index.html', '/demo.js', '/examples/html.html'])
+      assert.equal((await http(server, path)).status, 404, path);
+    assert.equal((await http(server, '/rtc-call.js')).status, 200);
+    assert.equal((await http(server, '/healthz')).status, 200);
+    const a = await Client.open(t, server);
+    await a.join('room', 'Ada');
+    assert.equal(readConfig(['--no-demo'], {}).demo, false);
+    assert.equal(readConfig([], { NO_DEMO: '1' }).demo, false);
+    assert.equal(readConfig([], { NO_DEMO: '0' }).demo, true);
+    assert.throws(() => readConfig([], { NO_DEMO: 'maybe' }), ConfigError);
+  });
+
   test('GET /healthz → 200', async (t) => {
     const server = await setup(t);
     const res = await http(server, '/healthz');
@@ -350,6 +402,45 @@ describe('http', () => {
 });
 
 describe('config', () => {
+  test('limits, TRUST_PROXY and LOG_LEVEL: checked, and only what is set', () => {
+    const config = readConfig([], {
+      JOIN_BURST: '30',
+      JOINS_PER_SECOND: '0.5',
+      MESSAGES_PER_SECOND: '80',
+      CONNECTIONS_PER_ADDRESS: '10',
+      MAX_CONNECTIONS: '500',
+      JOIN_TIMEOUT_MS: '5000',
+      CONFIRM_TIMEOUT_MS: '30000',
+      REPLAY_TOTAL_BYTES: '10485760',
+      TRUST_PROXY: '127.0.0.1, 10.0.0.0/8, ::1',
+      LOG_LEVEL: 'warn',
+    });
+    assert.deepEqual(config.limits, {
+      joinRate: { burst: 30, perSecond: 0.5 },
+      messageRate: { burst: 100, perSecond: 80 },
+      connectionsPerAddress: 10,
+      maxConnections: 500,
+      joinTimeoutMs: 5000,
+      confirmTimeoutMs: 30000,
+      replayTotalBytes: 10485760,
+    });
+    assert.deepEqual(config.trustProxy, ['127.0.0.1', '10.0.0.0/8', '::1']);
+    assert.equal(config.logLevel, 'warn');
+    for (const [name, value, message] of [
+      ['TRUST_PROXY', 'nginx', /TRUST_PROXY: "nginx" is not an IP address or a CIDR range/],
+      ['TRUST_PROXY', '10.0.0.0/33', /not an IP address or a CIDR range/],
+      ['JOINS_PER_SECOND', '0', /JOINS_PER_SECOND must be a number above 0/],
+      ['CONNECTIONS_PER_ADDRESS', 'lots', /CONNECTIONS_PER_ADDRESS must be a whole number/],
+      ['JOIN_TIMEOUT_MS', '10', /JOIN_TIMEOUT_MS must be a whole number from 1000/],
+      ['LOG_LEVEL', 'loud', /LOG_LEVEL must be debug, info, warn, error or silent/],
+    ])
+      assert.throws(
+        () => readConfig([], { [name]: value }),
+        (error) => error instanceof ConfigError && message.test(error.message),
+        `${name}=${value}`,
+      );
+  });
+
   test('defaults: 8080, 127.0.0.1, 2', () => {
     assert.deepEqual(readConfig([], {}), {
       port: 8080,
