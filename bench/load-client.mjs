@@ -1,9 +1,12 @@
 // The load generator of bench/server.mjs, in a process of its own, driven over IPC:
 // `open` N sockets in rooms of two on one server (ours, the `peer` server or the raw relay),
-// `relay` SDP-sized offers from one side of each pair to the other at a given rate (open loop)
-// and report the latencies, `close`. Idle sockets keep up what a real client sends: ours a
-// `ping` confirming what it received every 4 s (as the element does), PeerJS a `HEARTBEAT`
-// every 5 s (as `peerjs` does); `ws` answers the server's pings by itself.
+// `relay` SDP-sized offers between the two sides of each pair at a given rate (open loop) and
+// report the latencies, `close`. Idle sockets keep up what a real client sends: ours a `ping`
+// confirming what it received every 4 s, and after every 16 messages received (as the element
+// does), PeerJS a `HEARTBEAT` every 5 s (as `peerjs` does); `ws` answers the server's pings by
+// itself. The clients keep to our server's default limits, for all three servers alike: each
+// socket comes from a loopback address of its own group of 20 (127.1.x.y), so no address opens
+// more than 20 sockets or joins more than 20 times, and no socket sends more than 50 messages a second.
 import { WebSocket } from 'ws';
 
 // Whatever happens to the parent, this process does not outlive a whole benchmark run.
@@ -44,6 +47,15 @@ const MARK = 'o=- ';
 
 let kind;
 let serverUrl;
+/** Sockets per source address: within our server's default join burst and connection cap. */
+const PER_ADDRESS = 20;
+let opened = 0;
+/** The source address of the next socket. */
+function nextAddress() {
+  const group = Math.floor(opened++ / PER_ADDRESS) + 1;
+  return `127.1.${group >> 8}.${group & 255}`;
+}
+
 /** Every open socket: { ws, received } (ours: the highest `seq` received, confirmed by `ping`). */
 const conns = [];
 /** Sender, receiver, and the message text around the stamp. */
@@ -70,7 +82,14 @@ function onMessage(conn, data) {
   }
   if (kind === 'ours') {
     const seq = text.lastIndexOf('"seq":');
-    if (seq >= 0) conn.received = parseInt(text.slice(seq + 6), 10);
+    if (seq >= 0) {
+      conn.received = parseInt(text.slice(seq + 6), 10);
+      // As the element: a confirm after every 16, so the server's replay copy is freed soon.
+      if (conn.received - conn.confirmed >= 16 && conn.ws.readyState === WebSocket.OPEN) {
+        conn.confirmed = conn.received;
+        conn.ws.send(`{"type":"ping","received":${conn.received}}`);
+      }
+    }
   }
 }
 
@@ -80,7 +99,7 @@ function onMessage(conn, data) {
  */
 function connect(url) {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false });
+    const ws = new WebSocket(url, { perMessageDeflate: false, localAddress: nextAddress() });
     const first = new Promise((resolveFirst, rejectFirst) => {
       const timer = setTimeout(() => rejectFirst(new Error('no answer from the server in 10 s')), 10_000);
       ws.once('message', (data) => {
@@ -96,7 +115,7 @@ function connect(url) {
 }
 
 function track(ws) {
-  const conn = { ws, received: 0 };
+  const conn = { ws, received: 0, confirmed: 0 };
   ws.on('message', (data) => onMessage(conn, data));
   ws.on('error', () => {});
   ws.on('close', () => {
@@ -119,12 +138,9 @@ async function openPair(index) {
     };
     const a = await join();
     const b = await join();
-    const [prefix, suffix] = JSON.stringify({
-      type: 'signal',
-      to: b.id,
-      data: { description: { type: 'offer', sdp: SDP } },
-    }).split('@STAMP@');
-    return { a: track(a.ws), b: track(b.ws), prefix, suffix };
+    const text = (to) =>
+      JSON.stringify({ type: 'signal', to, data: { description: { type: 'offer', sdp: SDP } } }).split('@STAMP@');
+    return { a: track(a.ws), b: track(b.ws), ab: text(b.id), ba: text(a.id) };
   }
   if (kind === 'peer') {
     const open = async (id) => {
@@ -137,20 +153,18 @@ async function openPair(index) {
     const a = await open(ids[0]);
     const b = await open(ids[1]);
     // What `peerjs` sends for a media call.
-    const [prefix, suffix] = JSON.stringify({
-      type: 'OFFER',
-      payload: { sdp: { type: 'offer', sdp: SDP }, type: 'media', connectionId: `mc_${index}`, metadata: {} },
-      dst: ids[1],
-    }).split('@STAMP@');
-    return { a: track(a), b: track(b), prefix, suffix };
+    const text = (dst) =>
+      JSON.stringify({
+        type: 'OFFER',
+        payload: { sdp: { type: 'offer', sdp: SDP }, type: 'media', connectionId: `mc_${index}`, metadata: {} },
+        dst,
+      }).split('@STAMP@');
+    return { a: track(a), b: track(b), ab: text(ids[1]), ba: text(ids[0]) };
   }
   const { ws: a } = await connect(`${serverUrl}?room=${room}`);
   const { ws: b } = await connect(`${serverUrl}?room=${room}`);
-  const [prefix, suffix] = JSON.stringify({
-    type: 'signal',
-    data: { description: { type: 'offer', sdp: SDP } },
-  }).split('@STAMP@');
-  return { a: track(a), b: track(b), prefix, suffix };
+  const text = JSON.stringify({ type: 'signal', data: { description: { type: 'offer', sdp: SDP } } }).split('@STAMP@');
+  return { a: track(a), b: track(b), ab: text, ba: text };
 }
 
 /** Opens `count` sockets (count/2 rooms), a bounded number of handshakes at a time. */
@@ -185,7 +199,8 @@ heartbeat.unref();
 
 /**
  * Offers `rate` messages/s in total for `seconds`, round-robin over the first `pairCount` pairs,
- * each stamped with its send time; stops early when more than a second's worth is undelivered.
+ * each pair's two sides in turn, each stamped with its send time; stops early when more than a
+ * second's worth is undelivered.
  */
 async function relay({ rate, seconds, pairCount, drainMs }) {
   const active = pairs.slice(0, pairCount);
@@ -204,7 +219,9 @@ async function relay({ rate, seconds, pairCount, drainMs }) {
       const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate) + 1);
       while (sent < due) {
         const pair = active[sent % active.length];
-        pair.a.ws.send(pair.prefix + performance.now() + ' ' + step.id + pair.suffix);
+        const [from, [prefix, suffix]] =
+          Math.floor(sent / active.length) % 2 === 0 ? [pair.a, pair.ab] : [pair.b, pair.ba];
+        from.ws.send(prefix + performance.now() + ' ' + step.id + suffix);
         sent++;
       }
       if (sent - step.received > Math.max(rate, 100)) aborted = true;
@@ -253,6 +270,7 @@ async function closeAll() {
   );
   conns.length = 0;
   pairs.length = 0;
+  // Fresh addresses for the next sockets: the server still remembers what these joined.
   closing = false;
   return { unexpectedCloses };
 }
@@ -261,14 +279,14 @@ const commands = {
   init: (args) => {
     kind = args.kind;
     serverUrl = args.url;
-    return { sdpBytes: SDP.length, messageBytes: pairs[0]?.prefix.length };
+    return { sdpBytes: SDP.length };
   },
   open,
   relay,
   close: closeAll,
   sample: () => {
     const pair = pairs[0];
-    return { bytes: Buffer.byteLength(pair.prefix + performance.now() + ' 1' + pair.suffix) };
+    return { bytes: Buffer.byteLength(pair.ab[0] + performance.now() + ' 1' + pair.ab[1]) };
   },
   stop: () => setImmediate(() => process.exit(0)),
 };

@@ -6,22 +6,20 @@ import { createServer } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { PeerServer } from 'peer';
 import { WebSocketServer } from 'ws';
-import { startServer } from '../lib/server/index.js';
+import { DEFAULT_LIMITS, startServer } from '../lib/server/index.js';
 
 const kind = process.argv[2];
 // Whatever happens to the parent, this process does not outlive a whole benchmark run.
 setTimeout(() => process.exit(3), 15 * 60_000).unref();
 process.on('disconnect', () => process.exit(0));
 
-/** Rates far above the load: the benchmark measures relaying, not the per-socket limits. */
-const UNLIMITED = { burst: 1e9, perSecond: 1e9 };
-
 async function start() {
   if (kind === 'ours') {
-    const server = await startServer({ port: 0, host: '127.0.0.1', messageRate: UNLIMITED, joinRate: UNLIMITED });
+    // At its defaults, limits included: the clients keep to them, as people's do.
+    const server = await startServer({ port: 0, host: '127.0.0.1' });
     return {
       url: server.url.replace(/^http/, 'ws') + 'signal',
-      limits: { messageRate: UNLIMITED, joinRate: UNLIMITED },
+      limits: DEFAULT_LIMITS,
       close: () => server.close(),
     };
   }

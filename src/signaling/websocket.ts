@@ -31,6 +31,9 @@ export const DEFAULT_SIGNALING_OPTIONS: WebSocketSignalingOptions = {
   outboxLimit: 512,
 };
 
+/** Messages received between confirms, at most (the ping every few seconds confirms the rest). */
+const CONFIRM_EVERY = 16;
+
 interface Seat {
   id: string;
   secret: string;
@@ -48,8 +51,9 @@ export class WebSocketSignaling implements Signaling {
   #socket: WebSocket | undefined;
   #listener: SignalingListener | undefined;
   #seat: Seat | undefined;
-  /** The highest server sequence number we have handled. */
+  /** The highest server sequence number we have handled, and the highest we have confirmed. */
   #received = 0;
+  #confirmed = 0;
   /** Our last signal's sequence number, and the signals the server has not confirmed yet. */
   #sent = 0;
   #outbox: { seq: number; message: ClientMessage }[] = [];
@@ -170,6 +174,7 @@ export class WebSocketSignaling implements Signaling {
   }
 
   #send(message: ClientMessage): void {
+    if (message.type === 'ping' && message.received !== undefined) this.#confirmed = message.received;
     if (this.#socket?.readyState === WebSocket.OPEN) this.#socket.send(JSON.stringify(message));
   }
 
@@ -187,6 +192,8 @@ export class WebSocketSignaling implements Signaling {
       // A replay can repeat what we already handled before the drop.
       if (message.seq <= this.#received) return;
       this.#received = message.seq;
+      // Confirmed now and then between pings too, so the server can let its copies go soon.
+      if (this.#received - this.#confirmed >= CONFIRM_EVERY) this.#send({ type: 'ping', received: this.#received });
     }
     this.#handle(message, listener);
   }
@@ -197,7 +204,7 @@ export class WebSocketSignaling implements Signaling {
         const rejoin = this.#seat !== undefined;
         this.#seat = { id: message.id, secret: message.secret };
         // Sequence numbers count per seat: a new seat starts again.
-        this.#received = 0;
+        this.#received = this.#confirmed = 0;
         // A fresh seat: what we had queued was for the old one.
         this.#outbox = [];
         this.#reconnected();
