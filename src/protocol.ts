@@ -427,8 +427,9 @@ export function parseServerMessage(text: unknown): ParseResult<ServerMessage> {
  * parseClientMessage (so it is one JSON object of known fields); `from` is stamped here. The
  * payload is neither parsed again nor serialised again.
  */
-export function relayedSignalText(from: string, text: string): string {
-  return `{"type":"signal","from":${JSON.stringify(from)},"signal":${text}}`;
+export function relayedSignalText(from: string, text: string, seq?: number): string {
+  const number = seq === undefined ? '' : `"seq":${seq},`;
+  return `{"type":"signal","from":${JSON.stringify(from)},${number}"signal":${text}}`;
 }
 
 const PONG = JSON.stringify({ type: 'pong' } satisfies PongMessage);

@@ -47,9 +47,14 @@ export class ReplayBuffer {
    * is one), keeps it, and returns its text, `seq` included, to send.
    */
   addJson(json: string): string {
-    const seq = ++this.#seq;
     // `{…}` → `{…,"seq":n}`: the message is not serialised again.
-    const text = json.length > 2 ? `${json.slice(0, -1)},"seq":${seq}}` : `{"seq":${seq}}`;
+    return this.addMade((seq) => (json.length > 2 ? `${json.slice(0, -1)},"seq":${seq}}` : `{"seq":${seq}}`));
+  }
+
+  /** Numbers a message whose text `make` writes, given its number; keeps it, and returns it to send. */
+  addMade(make: (seq: number) => string): string {
+    const seq = ++this.#seq;
+    const text = make(seq);
     this.#entries.push({ seq, text });
     this.#bytes += text.length;
     this.#total.bytes += text.length;

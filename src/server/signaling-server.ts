@@ -683,13 +683,23 @@ export class SignalingServer implements RoomListener {
     this.#relayText(seat, JSON.stringify(message));
   }
 
-  /** A `signal`: the sender's checked message, verbatim, in an envelope stamped with `from`. */
+  /**
+   * A `signal`: the sender's checked message, verbatim, in an envelope stamped with `from` and
+   * numbered in front, so the long text is joined once and never cut.
+   */
   #relaySignal(seat: Seat, from: string, text: string): void {
-    this.#relayText(seat, relayedSignalText(from, text));
+    this.#sent(
+      seat,
+      seat.replay.addMade((seq) => relayedSignalText(from, text, seq)),
+    );
   }
 
   #relayText(seat: Seat, json: string): void {
-    const text = seat.replay.addJson(json);
+    this.#sent(seat, seat.replay.addJson(json));
+  }
+
+  /** A numbered message kept for the seat: sent now if it is connected. */
+  #sent(seat: Seat, text: string): void {
     if (this.#replayTotal.bytes > this.#limits.replayTotalBytes) this.#shed();
     if (seat.connection) this.#sendText(seat.connection, text);
   }
