@@ -45,6 +45,41 @@ function recorder() {
 const offer = (n) => ({ description: { type: 'offer', sdp: `v=0\r\no=- ${n} 1 IN IP4 0.0.0.0\r\n` } });
 
 describe('WebSocketSignaling', () => {
+  test("a join refused for its address rate is signaling-unreachable, with the server's wait; the client confirms every 16 messages", async (t) => {
+    const server = await setup(t, { joinRate: { burst: 2, perSecond: 0.01 } });
+    const url = server.url.replace(/^http/, 'ws') + 'signal';
+    const ada = recorder();
+    const bob = recorder();
+    const a = new WebSocketSignaling(url, { room: 'r', name: 'Ada' }, { pingIntervalMs: 60_000 });
+    const b = new WebSocketSignaling(url, { room: 'r', name: 'Bo' }, { pingIntervalMs: 60_000 });
+    t.after(() => (a.leave(), b.leave()));
+    a.join(ada.listener);
+    const aJoined = await ada.next((e) => e.kind === 'joined', 'Ada joined');
+    b.join(bob.listener);
+    const bJoined = await bob.next((e) => e.kind === 'joined', 'Bo joined');
+    // 40 signals to Ada, who pings only once a minute here: her confirms come every 16.
+    for (let i = 0; i < 40; i++) b.signal(aJoined.id, offer(i));
+    for (let i = 0; i < 40; i++)
+      await ada.next((e) => e.kind === 'signal' && e.data.description.sdp === offer(i).description.sdp, `signal ${i}`);
+    const deadline = Date.now() + 5000;
+    while (server.signaling.replayBytes > 2000 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    // The peer-joined and the 8 signals since the last confirm, at most: not all 41.
+    assert.ok(server.signaling.replayBytes < 2000, `${server.signaling.replayBytes} characters kept`);
+    // A third join from this address is over the limit.
+    const carol = recorder();
+    const c = new WebSocketSignaling(url, { room: 'other', name: 'Cy' }, { pingIntervalMs: 60_000 });
+    t.after(() => c.leave());
+    c.join(carol.listener);
+    const refused = await carol.next((e) => e.kind === 'error', 'Cy refused');
+    assert.equal(refused.code, 'signaling-unreachable');
+    assert.match(
+      refused.message,
+      /refusing joins from your network for now: too many joins from your address: try again in \d+ s/,
+    );
+    assert.ok(bJoined.id);
+  });
+
   test('a dropped connection is resumed: same seat, signals sent meanwhile arrive once, in order', async (t) => {
     const server = await setup(t, { resumeGraceMs: 5000 });
     const link = await startTcpProxy({ targetPort: Number(new URL(server.url).port) });
