@@ -25,7 +25,7 @@ export interface StaticRoots {
 /**
  * The demo's pages get this Content-Security-Policy: scripts and styles from this origin only
  * (inline scripts by their hash), media and video from the camera, nothing framed, no plugins.
- * The signaling socket is `connect-src 'self'` (a same-origin `ws:`/`wss:` URL).
+ * The signaling socket is `connect-src 'self'` (a same-origin `ws:`/`wss:` URL); received files are `blob:` URLs.
  */
 export const DEMO_CSP = [
   "default-src 'self'",
@@ -33,7 +33,7 @@ export const DEMO_CSP = [
   "style-src 'self'",
   "img-src 'self' data: blob:",
   "media-src 'self' blob: mediastream:",
-  "connect-src 'self'",
+  "connect-src 'self' blob:",
   "object-src 'none'",
   "base-uri 'none'",
   "form-action 'self'",
