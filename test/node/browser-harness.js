@@ -7,14 +7,15 @@
  * Needs the build (`npm run build`: bin/ imports lib/, the page loads dist/rtc-call.js).
  * Nothing here downloads a browser: Chromium and Firefox are the system's (scripts/browsers.mjs).
  */
-import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash, createPublicKey, randomUUID } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:http';
 import { connect as connectNet, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -49,6 +50,22 @@ export function median(values) {
 // ---------------------------------------------------------------------------------------------
 // The real server: `node bin/rtc-call-server.js --port 0`, its URL parsed from its start line.
 // ---------------------------------------------------------------------------------------------
+
+/** A self-signed certificate for 127.0.0.1 and localhost, valid one day, made with openssl in `dir`. */
+export function makeCertificate(dir) {
+  const cert = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1']
+      .concat(['-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'])
+      .concat(['-keyout', key, '-out', cert]),
+    { stdio: 'ignore' },
+  );
+  const pem = readFileSync(cert);
+  const spki = createPublicKey(pem).export({ type: 'spki', format: 'der' });
+  return { cert, key, pem, spkiHash: createHash('sha256').update(spki).digest('base64') };
+}
 
 /** The start line: `{"level":"info",…,"url":"http://127.0.0.1:PORT/",…,"msg":"rtc-call server listening"}` */
 const START_LINE = /^\{.*"url":"(https?:\/\/[^"]+\/)".*"msg":"rtc-call server listening"/;

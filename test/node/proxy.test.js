@@ -9,10 +9,9 @@
  * Run: node --test --test-concurrency=1 test/node/proxy.test.js
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { createHash, createPublicKey } from 'node:crypto';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +22,7 @@ import {
   expectMediaFlowing,
   launchBrowsers,
   launchChromium,
+  makeCertificate,
   startPageServer,
   startRtcServer,
   uniqueRoom,
@@ -36,29 +36,6 @@ const SKIP =
   spawnSync(NGINX, ['-v'], { stdio: 'ignore' }).status === 0
     ? false
     : 'nginx is not installed (apt-get install -y nginx)';
-
-/** A self-signed certificate for 127.0.0.1, in `dir`. */
-function makeCertificate(dir) {
-  const cert = join(dir, 'cert.pem');
-  const key = join(dir, 'key.pem');
-  execFileSync(
-    'openssl',
-    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1'].concat([
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ]),
-    { stdio: 'ignore' },
-  );
-  const pem = readFileSync(cert);
-  const spki = createPublicKey(pem).export({ type: 'spki', format: 'der' });
-  return { cert, key, pem, spkiHash: createHash('sha256').update(spki).digest('base64') };
-}
 
 /**
  * nginx on a free port in front of `upstream` (a port on 127.0.0.1), as docs/deploy.md has it;

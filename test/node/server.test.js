@@ -402,6 +402,9 @@ describe('http', () => {
 });
 
 describe('config', () => {
+  /** What readConfig() says of the settings nobody set. */
+  const UNSET = { limits: {}, logLevel: 'info', demo: true };
+
   test('limits, TRUST_PROXY and LOG_LEVEL: checked, and only what is set', () => {
     const config = readConfig([], {
       JOIN_BURST: '30',
@@ -446,9 +449,7 @@ describe('config', () => {
       port: 8080,
       host: '127.0.0.1',
       roomCapacity: 2,
-      limits: {},
-      logLevel: 'info',
-      demo: true,
+      ...UNSET,
     });
   });
 
@@ -457,9 +458,7 @@ describe('config', () => {
       port: 9000,
       host: '0.0.0.0',
       roomCapacity: 5,
-      limits: {},
-      logLevel: 'info',
-      demo: true,
+      ...UNSET,
     });
   });
 
@@ -469,9 +468,7 @@ describe('config', () => {
       port: 9100,
       host: '::1',
       roomCapacity: 3,
-      limits: {},
-      logLevel: 'info',
-      demo: true,
+      ...UNSET,
     });
     assert.equal(readConfig(['--port=0'], env).port, 0);
   });
@@ -481,9 +478,7 @@ describe('config', () => {
       port: 8080,
       host: '127.0.0.1',
       roomCapacity: 2,
-      limits: {},
-      logLevel: 'info',
-      demo: true,
+      ...UNSET,
     });
   });
 

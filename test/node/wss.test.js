@@ -7,10 +7,9 @@
  * Run: node --test --test-concurrency=1 test/node/wss.test.js
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { createHash, createPublicKey } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -22,43 +21,17 @@ import {
   expectMediaFlowing,
   launchBrowsers,
   launchChromium,
+  makeCertificate,
   startServers,
   uniqueRoom,
   withTimeout,
 } from './browser-harness.js';
 
 /** A self-signed certificate for 127.0.0.1 and localhost, valid one day, removed when the test ends. */
-function makeCertificate(t) {
+function certificate(t) {
   const dir = mkdtempSync(join(tmpdir(), 'rtc-call-tls-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const cert = join(dir, 'cert.pem');
-  const key = join(dir, 'key.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { stdio: 'ignore' },
-  );
-  const pem = readFileSync(cert);
-  const spki = createPublicKey(pem).export({ type: 'spki', format: 'der' });
-  return { cert, key, pem, spkiHash: createHash('sha256').update(spki).digest('base64') };
+  return makeCertificate(dir);
 }
 
 /** GET over https, trusting `ca`: status and headers. */
@@ -100,7 +73,7 @@ test('a certificate file that cannot be read is a config error (exit 2) naming i
 });
 
 test('https and wss on one port; plain http gets no answer there', async (t) => {
-  const tls = makeCertificate(t);
+  const tls = certificate(t);
   const { server } = await startServers(t, { env: { TLS_CERT: tls.cert, TLS_KEY: tls.key } });
   assert.match(server.url, /^https:\/\/127\.0\.0\.1:\d+\/$/);
   assert.match(server.output(), /"signaling":"wss:\/\/127\.0\.0\.1:\d+\/signal"/);
@@ -133,7 +106,7 @@ test(
   'a call over wss with a self-signed certificate: the element picks wss by itself',
   { timeout: 60_000 },
   async (t) => {
-    const tls = makeCertificate(t);
+    const tls = certificate(t);
     const { server, pages } = await startServers(t, { env: { TLS_CERT: tls.cert, TLS_KEY: tls.key } });
     const trust = [`--ignore-certificate-errors-spki-list=${tls.spkiHash}`];
     const room = uniqueRoom('wss');
