@@ -39,6 +39,7 @@ export const CLOSES = {
   joinTimeout: { code: 1008, reason: 'no join in time' },
   confirmTimeout: { code: 1008, reason: 'replay not confirmed in time' },
   replayTotal: { code: 1013, reason: 'server busy: replay memory full' },
+  /** Logged only: the socket is terminated, as it reads nothing more, a close frame included. */
   unread: { code: 1008, reason: 'too much unread' },
 } as const;
 
