@@ -30,12 +30,17 @@ async function main(): Promise<number> {
   }
   const { turn } = config;
   // JSON lines on stdout, one per event, never a secret, token, SDP or candidate (log.ts).
-  const logger = pino({
-    level: config.logLevel,
-    base: undefined,
-    timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
-  });
+  const logger = pino(
+    {
+      level: config.logLevel,
+      base: undefined,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      // Written as they come, in order, and all of them before the process exits: a few lines a
+      // minute at most, so waiting on stdout costs nothing.
+    },
+    pino.destination({ dest: 1, sync: true }),
+  );
   const server = await startServer({
     port: config.port,
     host: config.host,
