@@ -144,11 +144,6 @@ export class LocalRooms implements RoomDirectory {
     return Promise.resolve();
   }
 
-  /** The members of `room`. */
-  membersOf(room: string): Member[] {
-    return [...(this.#rooms.get(room)?.values() ?? [])];
-  }
-
   get roomCount(): number {
     return this.#rooms.size;
   }
