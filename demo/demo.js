@@ -58,10 +58,18 @@ const NOUNS = [
   'willow',
 ];
 
-/** A room name a person can read out: `calm-otter-42`. */
+/** Crockford's base 32, in lower case: no i, l, o or u to misread. */
+const TAIL = '0123456789abcdefghjkmnpqrstvwxyz';
+
+/**
+ * A room name no one guesses that a person can still read out: two words, then 75 random bits
+ * in three groups of five characters (`calm-otter-7kq2m-x9d4p-3hw8r`).
+ */
 function randomRoom() {
-  const [a, b, n] = crypto.getRandomValues(new Uint32Array(3));
-  return `${ADJECTIVES[a % ADJECTIVES.length]}-${NOUNS[b % NOUNS.length]}-${10 + (n % 90)}`;
+  const bytes = crypto.getRandomValues(new Uint8Array(17));
+  const tail = [...bytes.subarray(2)].map((byte) => TAIL[byte % 32]).join('');
+  const words = `${ADJECTIVES[bytes[0] % ADJECTIVES.length]}-${NOUNS[bytes[1] % NOUNS.length]}`;
+  return `${words}-${tail.slice(0, 5)}-${tail.slice(5, 10)}-${tail.slice(10, 15)}`;
 }
 
 /** States in which the element holds the camera or a connection. */
@@ -73,7 +81,12 @@ const isActive = () => ACTIVE.has(call.state);
 // ---------------------------------------------------------------------------------------------
 
 const params = new URLSearchParams(location.search);
-room.value = params.get('room')?.trim() || randomRoom();
+/**
+ * The room this page made up, if any: whoever opens it has a lobby (they let in who comes by the
+ * share link); whoever follows a link knocks.
+ */
+let created = params.get('room')?.trim() ? undefined : randomRoom();
+room.value = params.get('room')?.trim() || created;
 name.value = params.get('name') || '';
 loopback.checked = params.has('loopback');
 
@@ -88,6 +101,7 @@ function apply() {
   call.room = room.value.trim();
   call.name = name.value.trim();
   call.loopback = loopback.checked;
+  call.lobby = call.room === created;
 
   const link = shareLink();
   share.href = link;
@@ -121,7 +135,7 @@ form.addEventListener('submit', async (event) => {
 });
 
 $('random-room').addEventListener('click', () => {
-  room.value = randomRoom();
+  room.value = created = randomRoom();
   room.focus();
 });
 
@@ -282,7 +296,9 @@ call.addEventListener('rtc-call-file-progress', ({ detail: { name: fileName, siz
 call.addEventListener('rtc-call-file', ({ detail: { file } }) => {
   const item = document.createElement('li');
   const link = document.createElement('a');
-  link.href = URL.createObjectURL(file);
+  // The peer chose the bytes: as application/octet-stream, the link downloads them, even opened
+  // in a tab, and never shows them as a page of this origin.
+  link.href = URL.createObjectURL(new Blob([file], { type: 'application/octet-stream' }));
   link.download = file.name;
   link.textContent = file.name;
   item.append(link, ` (${size(file.size)})`);

@@ -26,6 +26,7 @@ export interface CallHost extends ReactiveControllerHost, InCallHost {
   constraints: MediaStreamConstraints | undefined;
   name: string;
   token: string | undefined;
+  lobby: boolean;
 }
 
 /** A status line other than the state's own: a label, and what fills it in. */
@@ -50,6 +51,8 @@ export class CallController implements ReactiveController {
   #sessions: RoomSession[] = [];
   /** Display names of the peers in the room, by peer id. */
   readonly #names = new Map<string, string>();
+  /** Who waits in our lobby, by peer id: their names. */
+  readonly #knocks = new Map<string, string>();
   #starting: Promise<MediaStream> | undefined;
   #cancelJoin: (() => void) | undefined;
   /** The signaling socket, opened when the camera starts so that Call does not wait for it. */
@@ -128,6 +131,18 @@ export class CallController implements ReactiveController {
   get remoteName(): string | undefined {
     return this.#remotePeerId === undefined ? undefined : this.#names.get(this.#remotePeerId);
   }
+  /** Who waits in the lobby to be let in, in the order they knocked. */
+  get knocks(): { peerId: string; name: string }[] {
+    return [...this.#knocks].map(([peerId, name]) => ({ peerId, name }));
+  }
+
+  /** Lets someone in from the lobby (`admit`) or turns them away. */
+  async decide(peerId: string, admit: boolean): Promise<void> {
+    if (!this.#sessions[0]?.decide(peerId, admit)) {
+      throw new RtcCallError('bad-config', `No one with the id "${peerId}" is waiting in the lobby.`);
+    }
+  }
+
   /** The open peer connections (loopback: both ends). */
   get connections(): RTCPeerConnection[] {
     return this.#sessions.flatMap((session) => [...session.peers.values()].map((peer) => peer.connection));
@@ -190,7 +205,7 @@ export class CallController implements ReactiveController {
       this.#earlySocket = undefined;
       const signaling = new WebSocketSignaling(
         url,
-        { room, name: this.#host.name, token: this.#host.token },
+        { room, name: this.#host.name, token: this.#host.token, lobby: this.#host.lobby },
         { socket },
       );
       await new Promise<void>((resolve, reject) => {
@@ -308,6 +323,10 @@ export class CallController implements ReactiveController {
       joined() {},
       peerJoined() {},
       peerLeft() {},
+      knock() {},
+      knockGone() {},
+      knocking() {},
+      warning() {},
       remoteStream() {},
       peerStatus() {},
       // The other end of the self-test sends back what it gets, so chat and files test themselves.
@@ -348,6 +367,21 @@ export class CallController implements ReactiveController {
         }
         this.#setState('waiting', { key: 'peerLeft', params: { name: peer.name } });
       },
+      knock: (peer) => {
+        this.#knocks.set(peer.id, peer.name);
+        this.#host.requestUpdate();
+        emit(this.#host, 'rtc-call-knock', { peerId: peer.id, name: peer.name });
+      },
+      knockGone: (peer, admitted) => {
+        this.#knocks.delete(peer.id);
+        this.#host.requestUpdate();
+        // Let in, they join (peer-joined follows); otherwise the page hears they are gone.
+        if (!admitted) emit(this.#host, 'rtc-call-peer-left', { peerId: peer.id, name: peer.name });
+      },
+      knocking: () => {
+        if (this.#state === 'waiting') this.#setState('waiting', { key: 'knocking' });
+      },
+      warning: (error) => emit(this.#host, 'rtc-call-error', { code: error.code, message: error.message }),
       remoteStream: (peerId, stream, replaces) => {
         // Only the first stream is shown, or the first of the connection that replaced its own
         // (moved to relays only); later ones (a transceiver added) are not the camera.
@@ -400,6 +434,7 @@ export class CallController implements ReactiveController {
     this.#remotePeerId = undefined;
     this.#setupFrom = this.#setupTime = undefined;
     this.#names.clear();
+    this.#knocks.clear();
   }
 
   /** The one place state changes: refuses illegal moves, re-renders, emits one event. */

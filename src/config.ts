@@ -102,3 +102,15 @@ export function readLabels(value: unknown): Partial<RtcCallLabels> {
   }
   return labels as Partial<RtcCallLabels>;
 }
+
+/** The largest file accepted from a peer by default, in bytes: received files are held in memory until whole. */
+export const DEFAULT_MAX_FILE_SIZE = 100 * 1024 * 1024;
+
+/** `max-file-size`, checked: a whole number of bytes ≥ 0. */
+export function readMaxFileSize(value: unknown): number {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
+  throw new RtcCallError(
+    'bad-config',
+    `The max-file-size attribute must be a whole number of bytes, not ${JSON.stringify(String(value))}.`,
+  );
+}

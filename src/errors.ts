@@ -11,7 +11,11 @@ export type RtcCallErrorCode =
   | 'bad-config'
   | 'protocol'
   | 'not-connected'
-  | 'load-failed';
+  | 'load-failed'
+  /** We knocked in the room's lobby and were not let in (turned away, or nobody answered). */
+  | 'declined'
+  /** The peer refused a file we sent (too big for it, or it was receiving another). */
+  | 'file-refused';
 
 /** The one error type of rtc-call: a readable `message`, a stable `code`, the original `cause`. */
 export class RtcCallError extends Error {

@@ -47,6 +47,7 @@ export interface RtcCallEventDetails {
   'rtc-call-remote-stream': RemoteStreamDetail;
   'rtc-call-peer-joined': PeerDetail;
   'rtc-call-peer-left': PeerDetail;
+  'rtc-call-knock': PeerDetail;
   'rtc-call-error': ErrorDetail;
   'rtc-call-message': MessageDetail;
   'rtc-call-file-progress': FileProgressDetail;
@@ -69,6 +70,7 @@ declare global {
     'rtc-call-remote-stream': CustomEvent<RemoteStreamDetail>;
     'rtc-call-peer-joined': CustomEvent<PeerDetail>;
     'rtc-call-peer-left': CustomEvent<PeerDetail>;
+    'rtc-call-knock': CustomEvent<PeerDetail>;
     'rtc-call-error': CustomEvent<ErrorDetail>;
     'rtc-call-message': CustomEvent<MessageDetail>;
     'rtc-call-file-progress': CustomEvent<FileProgressDetail>;

@@ -1,4 +1,5 @@
 import { PeerChannel, type MediaState } from './data-channel.js';
+import { DEFAULT_MAX_FILE_SIZE } from './config.js';
 import { RtcCallError, mediaError } from './errors.js';
 import { emit } from './events.js';
 import { summarizeStats, type CallStats, type StatsSample } from './stats.js';
@@ -9,6 +10,8 @@ import * as view from './in-call-view.js';
 export interface InCallHost extends HTMLElement {
   muted: boolean;
   cameraOff: boolean;
+  /** The largest file taken from the peer, in bytes (the default if not a whole number ≥ 0). */
+  maxFileSize: number;
   requestUpdate(): void;
 }
 
@@ -102,7 +105,13 @@ export class InCall {
         file: (file) => emit(this.#host, 'rtc-call-file', { file, peerId }),
         error: (error) => emit(this.#host, 'rtc-call-error', { code: error.code, message: error.message }),
       },
-      () => connection.sctp?.maxMessageSize,
+      {
+        maxMessageSize: () => connection.sctp?.maxMessageSize,
+        maxFileSize: () => {
+          const max = this.#host.maxFileSize;
+          return Number.isSafeInteger(max) && max >= 0 ? max : DEFAULT_MAX_FILE_SIZE;
+        },
+      },
     );
   }
 
@@ -118,7 +127,7 @@ export class InCall {
         file: (file) => void echo.sendFile(file).catch(() => {}),
         error() {},
       },
-      () => connection.sctp?.maxMessageSize,
+      { maxMessageSize: () => connection.sctp?.maxMessageSize, maxFileSize: () => DEFAULT_MAX_FILE_SIZE },
     );
   }
 

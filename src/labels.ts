@@ -56,6 +56,14 @@ export interface RtcCallLabels {
   /** The name of a peer who gave none. */
   someone: string;
   signalingLost: string;
+  /** We wait in someone's lobby. */
+  knocking: string;
+  /** The lobby's name: who waits to be let in. */
+  lobby: string;
+  /** Someone waits in our lobby. */
+  knock: string;
+  admit: string;
+  decline: string;
   /** Shown instead of an error's own (English) message, by code; the event keeps the original. */
   errors: Partial<Record<RtcCallErrorCode, string>>;
 }
@@ -102,6 +110,11 @@ export const DEFAULT_LABELS: RtcCallLabels = {
   peerLeft: '{name} left. Waiting for someone to join “{room}”…',
   someone: 'Someone',
   signalingLost: 'Signaling connection lost — reconnecting…',
+  knocking: 'Waiting for someone in “{room}” to let you in…',
+  lobby: 'Waiting to join',
+  knock: '{name} wants to join',
+  admit: 'Admit',
+  decline: 'Decline',
   errors: {},
 };
 

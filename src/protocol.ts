@@ -51,6 +51,22 @@ export interface MemberInfo extends PeerInfo {
   previous?: string;
 }
 
+/**
+ * The lobby: of two members, the one there first gates the other if it joined with `lobby`,
+ * else the newcomer does if it did; a pair with neither is let in at once. Until the gate admits
+ * the other, the server relays nothing between them, and neither learns the other's id or name:
+ * the gate gets `knock`, the one knocking gets `knocking`.
+ */
+export type Gate = 'open' | 'gate' | 'knock';
+
+/** What `me` is towards `other` in the lobby, given which of the two was in the room first. */
+export function gate(me: { lobby: boolean }, other: { lobby: boolean }, meFirst: boolean): Gate {
+  const [first, second] = meFirst ? [me, other] : [other, me];
+  const gatekeeper = first.lobby ? first : second.lobby ? second : undefined;
+  if (!gatekeeper) return 'open';
+  return gatekeeper === me ? 'gate' : 'knock';
+}
+
 export interface IceServer {
   urls: string | string[];
   username?: string;
@@ -65,6 +81,8 @@ export interface JoinMessage {
   token?: string;
   /** Take back the seat we had (after a dropped connection), and what we received on it. */
   resume?: { id: string; secret: string; received: number };
+  /** People who join after us wait in the lobby until we `admit` them (see Gate). */
+  lobby?: boolean;
 }
 export interface SignalMessage {
   type: 'signal';
@@ -81,7 +99,12 @@ export interface PingMessage {
   type: 'ping';
   received?: number;
 }
-export type ClientMessage = JoinMessage | SignalMessage | LeaveMessage | PingMessage;
+/** Let in (`admit`) or turn away (`decline`) someone who knocked (a `knock` named `id`). */
+export interface AdmitMessage {
+  type: 'admit' | 'decline';
+  id: string;
+}
+export type ClientMessage = JoinMessage | SignalMessage | LeaveMessage | PingMessage | AdmitMessage;
 
 // Server → client
 export interface JoinedMessage {
@@ -123,6 +146,18 @@ export interface PeerJoinedMessage {
   previous?: string;
   seq?: number;
 }
+/** Someone waits in the lobby for us to `admit` or `decline` them; `peer-left` if they go. */
+export interface KnockMessage {
+  type: 'knock';
+  id: string;
+  name: string;
+  seq?: number;
+}
+/** We wait in the lobby: someone in the room decides whether to let us in (`peer-joined`) or not (`declined`). */
+export interface KnockingMessage {
+  type: 'knocking';
+  seq?: number;
+}
 export interface PeerLeftMessage {
   type: 'peer-left';
   id: string;
@@ -144,10 +179,11 @@ export interface RelayedSignalMessage {
 }
 /**
  * `rate-limited`: the server refused this join for now, because of how many came from the client's
- * address lately; the message says when to try again.
+ * address lately; the message says when to try again. `declined`: we knocked, and were turned
+ * away or not let in in time; we are out of the room.
  */
-export type ServerErrorCode = 'room-full' | 'unauthorized' | 'protocol' | 'rate-limited';
-const SERVER_ERROR_CODES: readonly string[] = ['room-full', 'unauthorized', 'protocol', 'rate-limited'];
+export type ServerErrorCode = 'room-full' | 'unauthorized' | 'protocol' | 'rate-limited' | 'declined';
+const SERVER_ERROR_CODES: readonly string[] = ['room-full', 'unauthorized', 'protocol', 'rate-limited', 'declined'];
 export interface ErrorMessage {
   type: 'error';
   code: ServerErrorCode;
@@ -159,6 +195,8 @@ export type ServerMessage =
   | PongMessage
   | PeerJoinedMessage
   | PeerLeftMessage
+  | KnockMessage
+  | KnockingMessage
   | RelayedSignalMessage
   | ErrorMessage;
 
@@ -314,6 +352,10 @@ export function parseClientMessage(text: unknown): ParseResult<ClientMessage> {
             received: seq(resume, 'received') ?? 0,
           };
         }
+        if (obj['lobby'] !== undefined) {
+          if (typeof obj['lobby'] !== 'boolean') fail('"lobby" must be true or false');
+          if (obj['lobby']) join.lobby = true;
+        }
         return join;
       }
       case 'signal': {
@@ -329,6 +371,9 @@ export function parseClientMessage(text: unknown): ParseResult<ClientMessage> {
       }
       case 'leave':
         return { type: 'leave' };
+      case 'admit':
+      case 'decline':
+        return { type: obj['type'], id: nonEmpty(obj, 'id', LIMITS.peerId) };
       case 'ping': {
         const received = seq(obj, 'received');
         return received === undefined ? { type: 'ping' } : { type: 'ping', received };
@@ -401,6 +446,12 @@ export function parseServerMessage(text: unknown): ParseResult<ServerMessage> {
         const { id, name } = parsePeer(obj);
         return withSeq({ type: 'peer-left', id, name }, obj);
       }
+      case 'knock': {
+        const { id, name } = parsePeer(obj);
+        return withSeq({ type: 'knock', id, name }, obj);
+      }
+      case 'knocking':
+        return withSeq({ type: 'knocking' }, obj);
       case 'signal': {
         const sent = obj['signal'];
         if (!isObject(sent)) fail('"signal" must be an object');
@@ -446,7 +497,9 @@ export function pongText(received?: number): string {
  * verbatim, so the receiving server does not parse the payload again.
  */
 export type RoomEvent =
-  | { type: 'joined'; room: string; id: string; name: string; previous?: string }
+  | { type: 'joined'; room: string; id: string; name: string; previous?: string; lobby?: boolean }
+  /** `by` let `id` in (`admitted`) or turned it away (`declined`), from the lobby. */
+  | { type: 'admitted' | 'declined'; room: string; by: string; id: string }
   /** `moved`: the same client took its seat back elsewhere (its secret proved it); no one left. */
   | { type: 'left'; room: string; id: string; name: string; moved?: boolean }
   /** `text`: the sender's `signal` message, as checked by parseClientMessage. */
@@ -470,15 +523,24 @@ export function decodeRoomEvent(text: string): RoomEvent {
   if (!isObject(event)) fail('an event must be an object');
   const room = str(event, 'room', LIMITS.room, true);
   const id = str(event, 'id', LIMITS.peerId, true);
+  const type = event['type'];
+  if (type === 'admitted' || type === 'declined') return { type, room, by: str(event, 'by', LIMITS.peerId, true), id };
   const name = str(event, 'name', LIMITS.name, true);
-  switch (event['type']) {
+  switch (type) {
     case 'joined': {
       const previous = str(event, 'previous', LIMITS.peerId, false);
-      return { type: 'joined', room, id, name, ...(previous ? { previous } : {}) };
+      return {
+        type: 'joined',
+        room,
+        id,
+        name,
+        ...(previous ? { previous } : {}),
+        ...(event['lobby'] === true ? { lobby: true } : {}),
+      };
     }
     case 'left':
       return { type: 'left', room, id, name, ...(event['moved'] === true ? { moved: true } : {}) };
     default:
-      return fail(`unknown event type "${String(event['type']).slice(0, 32)}"`);
+      return fail(`unknown event type "${String(type).slice(0, 32)}"`);
   }
 }

@@ -27,6 +27,7 @@ export const RtcCall = createComponent({
     onRtcCallRemoteStream: 'rtc-call-remote-stream' as EventName<HTMLElementEventMap['rtc-call-remote-stream']>,
     onRtcCallPeerJoined: 'rtc-call-peer-joined' as EventName<HTMLElementEventMap['rtc-call-peer-joined']>,
     onRtcCallPeerLeft: 'rtc-call-peer-left' as EventName<HTMLElementEventMap['rtc-call-peer-left']>,
+    onRtcCallKnock: 'rtc-call-knock' as EventName<HTMLElementEventMap['rtc-call-knock']>,
     onRtcCallError: 'rtc-call-error' as EventName<HTMLElementEventMap['rtc-call-error']>,
     onRtcCallMessage: 'rtc-call-message' as EventName<HTMLElementEventMap['rtc-call-message']>,
     onRtcCallFileProgress: 'rtc-call-file-progress' as EventName<HTMLElementEventMap['rtc-call-file-progress']>,

@@ -8,6 +8,11 @@ export interface RoomListener {
   joined(peers: PeerInfo[]): void;
   peerJoined(peer: PeerInfo): void;
   peerLeft(peer: PeerInfo): void;
+  /** With `lobby`: someone waits to be let in (`decide`), or waits no more (let in, turned away, gone). */
+  knock(peer: PeerInfo): void;
+  knockGone(peer: PeerInfo, admitted: boolean): void;
+  /** We wait in the lobby for someone in the room to let us in. */
+  knocking(): void;
   /** A remote stream started; `replaces` when it is the first of a connection that took over from another. */
   remoteStream(peerId: string, stream: MediaStream, replaces: boolean): void;
   /** With `failed`: whether a TURN relay was tried too. */
@@ -17,6 +22,8 @@ export interface RoomListener {
   /** The signaling channel dropped and is coming back (calls carry on meanwhile), or is back. */
   signaling(status: 'reconnecting' | 'connected'): void;
   error(error: RtcCallError): void;
+  /** Something the server sent that we could not read: ignored, the call carries on. */
+  warning(error: RtcCallError): void;
 }
 
 export interface RoomOptions {
@@ -51,6 +58,8 @@ export class RoomSession {
   readonly #options: RoomOptions;
   readonly #listener: RoomListener;
   readonly #connections = new Map<string, Connection>();
+  /** Who knocks at our lobby: nothing of ours goes to them until we let them in. */
+  readonly #knocks = new Map<string, PeerInfo>();
   /**
    * While we wait alone in the room: a connection with our media added, its offer made and its
    * candidates gathered, for whoever joins next (towards whom we are the polite side, the one
@@ -89,14 +98,28 @@ export class RoomSession {
         this.#prepareSpare();
       },
       peerJoined: (peer) => {
-        if (this.#closed || this.#adopt(peer)) return;
+        if (this.#closed) return;
+        this.#knockGone(peer.id, true);
+        if (this.#adopt(peer)) return;
         this.#connect(peer);
         this.#listener.peerJoined({ id: peer.id, name: peer.name });
       },
       peerLeft: (peer) => {
+        if (this.#closed) return;
+        this.#knockGone(peer.id, false);
         const connection = this.#connections.get(peer.id);
-        if (this.#closed || !connection) return;
-        this.#drop(connection);
+        if (connection) this.#drop(connection);
+      },
+      knock: (peer) => {
+        if (this.#closed || this.#knocks.has(peer.id)) return;
+        this.#knocks.set(peer.id, peer);
+        this.#listener.knock(peer);
+      },
+      knocking: () => {
+        if (!this.#closed) this.#listener.knocking();
+      },
+      warning: (error) => {
+        if (!this.#closed) this.#listener.warning(error);
       },
       signal: (from, data) => {
         if (this.#closed) return;
@@ -127,6 +150,22 @@ export class RoomSession {
     });
   }
 
+  /** Lets in (`admit`) or turns away someone knocking; false if no one with that id knocks. */
+  decide(id: string, admit: boolean): boolean {
+    if (this.#closed || !this.#knocks.has(id) || !this.#signaling.decide) return false;
+    this.#signaling.decide(id, admit);
+    // Let in, they come as `peerJoined`; turned away, they are gone now.
+    if (!admit) this.#knockGone(id, false);
+    return true;
+  }
+
+  #knockGone(id: string, admitted: boolean): void {
+    const peer = this.#knocks.get(id);
+    if (!peer) return;
+    this.#knocks.delete(id);
+    this.#listener.knockGone(peer, admitted);
+  }
+
   /** The server's ICE servers (its TURN credentials, say) first, then the element's own. */
   #useIceServers(servers: IceServer[]): void {
     const own = this.#options.configuration.iceServers ?? [];
@@ -150,6 +189,7 @@ export class RoomSession {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#knocks.clear();
     this.#spare?.peer.close();
     this.#spare = undefined;
     for (const connection of this.#connections.values()) {

@@ -5,7 +5,7 @@ import { property } from 'lit/decorators.js';
 import { live } from 'lit/directives/live.js';
 import { CallController } from './call-controller.js';
 import { isActive, isInCall, type CallState } from './call-state.js';
-import { jsonAttribute, readLabels } from './config.js';
+import { DEFAULT_MAX_FILE_SIZE, jsonAttribute, readLabels, readMaxFileSize } from './config.js';
 import { RtcCallError, toRtcCallError } from './errors.js';
 import { emit } from './events.js';
 import { formatLabel, type LabelKey, type RtcCallLabels } from './labels.js';
@@ -23,11 +23,12 @@ import { styles } from './rtc-call.styles.js';
  * @fires {CustomEvent<{stream: MediaStream}>} rtc-call-local-stream - Camera and microphone are on.
  * @fires {CustomEvent<{stream: MediaStream, peerId: string}>} rtc-call-remote-stream - The peer's media arrived.
  * @fires {CustomEvent<{peerId: string, name: string}>} rtc-call-peer-joined - A peer is in the room (also fired, on joining, for each peer already there).
- * @fires {CustomEvent<{peerId: string, name: string}>} rtc-call-peer-left - A peer left the room or hung up.
+ * @fires {CustomEvent<{peerId: string, name: string}>} rtc-call-peer-left - A peer left the room or hung up; also someone who knocked and is gone (turned away, timed out, or left).
+ * @fires {CustomEvent<{peerId: string, name: string}>} rtc-call-knock - With `lobby`: someone waits to be let in; `admit(peerId)` or `decline(peerId)`. Until then they get nothing of yours.
  * @fires {CustomEvent<{code: RtcCallErrorCode, message: string}>} rtc-call-error - Something failed; `code` is stable, `message` readable.
  * @fires {CustomEvent<{data: unknown, peerId: string}>} rtc-call-message - The peer sent text or JSON with `send()`; `data` is that string or value.
  * @fires {CustomEvent<{name: string, size: number, bytes: number, direction: "send"|"receive"}>} rtc-call-file-progress - A file transfer moved on (at most once per percent, always at the end).
- * @fires {CustomEvent<{file: File, peerId: string}>} rtc-call-file - A file from the peer arrived whole, its name and type kept.
+ * @fires {CustomEvent<{file: File, peerId: string}>} rtc-call-file - A file from the peer arrived whole, its name kept; its type is the announced one if on a short list of safe types (images, audio, video, PDF, plain text), else `application/octet-stream`.
  * @fires {CustomEvent<{peerId: string, audio: boolean, video: boolean}>} rtc-call-peer-media - The peer turned its microphone or camera on or off (a screen share counts as video).
  * @fires {CustomEvent<{rtt: number, bitrate: number, packetLoss: number, quality: "good"|"fair"|"poor", candidateType: string, path: "direct"|"reflexive"|"relayed", setupTime?: number}>} rtc-call-stats - Every 2 s while connected: `rtt` in ms, `bitrate` in bits/s received, `packetLoss` 0–1 since the last, `quality` `good` under 150 ms and 2 % loss, `poor` past 400 ms or 8 %, else `fair`; `candidateType` is `relay` through TURN; `path` is `direct` (host to host), `reflexive` (through NATs) or `relayed` (TURN); `setupTime` is Call → the first remote video frame in ms, once shown.
  *
@@ -49,6 +50,10 @@ import { styles } from './rtc-call.styles.js';
  * @csspart chat-log - The chat messages.
  * @csspart chat-input - The chat text field.
  * @csspart chat-send - The chat Send button.
+ * @csspart lobby - With `lobby`: who waits to be let in (shown while someone does).
+ * @csspart knock - One person waiting: their name and two buttons.
+ * @csspart admit-button - Let this person in.
+ * @csspart decline-button - Turn this person away.
  *
  * @slot placeholder - Shown over the remote video until the peer's video arrives (e.g. "Waiting for the host").
  * @slot controls - Your own buttons, at the end of the controls row.
@@ -98,6 +103,19 @@ export class RtcCall extends LitElement {
   /** Join token (an opaque string), for servers that require one. */
   @property() token: string | undefined;
 
+  /**
+   * People who join your room after you (or who were there before you) wait in a lobby until you
+   * `admit` them (`rtc-call-knock` tells you who): until then, nothing of yours reaches them, not
+   * your offer, network addresses, camera or name. Read when Call is pressed.
+   */
+  @property({ type: Boolean, reflect: true }) lobby = false;
+
+  /**
+   * The largest file accepted from the peer, in bytes (default 100 MiB): an announced file above
+   * it is refused, and the sender told why. Received files are held in memory until whole.
+   */
+  @property({ type: Number, attribute: 'max-file-size' }) maxFileSize = DEFAULT_MAX_FILE_SIZE;
+
   /** Microphone off: the track is disabled (not removed), and the peer is told. */
   @property({ type: Boolean, reflect: true }) muted = false;
 
@@ -139,6 +157,21 @@ export class RtcCall extends LitElement {
   /** The open peer connections (in loopback, both ends). */
   get connections(): RTCPeerConnection[] {
     return this.#call.connections;
+  }
+
+  /** With `lobby`: who waits to be let in (`rtc-call-knock`), in the order they knocked. */
+  get knocks(): { peerId: string; name: string }[] {
+    return this.#call.knocks;
+  }
+
+  /** Lets in someone waiting in the lobby (a `peerId` from `rtc-call-knock`): the call with them starts. */
+  admit(peerId: string): Promise<void> {
+    return this.#reportAsync(() => this.#call.decide(peerId, true));
+  }
+
+  /** Turns away someone waiting in the lobby: their element fails with `declined`. */
+  decline(peerId: string): Promise<void> {
+    return this.#reportAsync(() => this.#call.decide(peerId, false));
   }
 
   /** Your camera and microphone, once started. */
@@ -263,6 +296,14 @@ export class RtcCall extends LitElement {
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('muted') || changed.has('cameraOff')) this.#call.inCall?.applyMediaState();
+    if (changed.has('maxFileSize')) {
+      try {
+        readMaxFileSize(this.maxFileSize);
+      } catch (error) {
+        // The default holds meanwhile (in-call.ts).
+        this.#dispatchError(error);
+      }
+    }
     if (changed.has('labels')) {
       try {
         this.#labels = readLabels(this.labels);
@@ -369,6 +410,7 @@ export class RtcCall extends LitElement {
         <div part="status" role="status" aria-live="polite">${this.#call.statusText(this.#labels)}</div>
         ${inCall && state === 'connected' ? inCall.view.quality(inCall, this.#t) : nothing}
       </div>
+      ${this.#renderLobby()}
       <div part="controls" role="group" aria-label=${this.#t('controls')}>
         <button part="start-button" type="button" ?disabled=${!canStart} @click=${this.#onStart}>
           ${this.#t('start')}
@@ -424,6 +466,26 @@ export class RtcCall extends LitElement {
       </div>
       ${this.chat ? this.#renderChat() : nothing}
     `;
+  }
+
+  #renderLobby() {
+    const knocks = this.#call.knocks;
+    if (knocks.length === 0) return nothing;
+    return html`<section part="lobby" aria-label=${this.#t('lobby')}>
+      ${knocks.map(({ peerId, name }) => {
+        // Text, never markup: the name is whatever the one knocking typed.
+        const who = this.#t('knock', { name: name.trim() || this.#t('someone') });
+        return html`<div part="knock" role="group" aria-label=${who}>
+          <span>${who}</span>
+          <button part="admit-button" type="button" @click=${() => this.admit(peerId).catch(() => {})}>
+            ${this.#t('admit')}
+          </button>
+          <button part="decline-button" type="button" @click=${() => this.decline(peerId).catch(() => {})}>
+            ${this.#t('decline')}
+          </button>
+        </div>`;
+      })}
+    </section>`;
   }
 
   #renderChat() {

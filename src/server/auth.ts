@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { IceServer } from '../protocol.js';
+import { LIMITS, type IceServer } from '../protocol.js';
 
 /**
  * Join tokens: `<payload>.<signature>`, both base64url. The payload is JSON `{ r, e, n? }`:
@@ -39,6 +39,9 @@ export function createJoinToken(
 ): string {
   if (!secret) throw new Error('a join token needs a secret');
   if (!room) throw new Error('a join token needs a room');
+  // Every element would refuse to show a longer one, and the call with it.
+  if (room.length > LIMITS.room) throw new Error(`a room name is at most ${LIMITS.room} characters`);
+  if (name && name.length > LIMITS.name) throw new Error(`a name is at most ${LIMITS.name} characters`);
   if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1) throw new Error(`ttl must be a whole number of seconds ≥ 1`);
   const claims: Record<string, unknown> = { r: room, e: now + ttlSeconds };
   if (name) claims['n'] = name;
@@ -72,6 +75,8 @@ export function verifyJoinToken(
   if (typeof r !== 'string' || typeof e !== 'number' || (n !== undefined && typeof n !== 'string')) {
     return { ok: false, reason: 'malformed' };
   }
+  // Signed, but not a token createJoinToken makes (an old or hand-made one): refused, not cut.
+  if (typeof n === 'string' && n.length > LIMITS.name) return { ok: false, reason: 'malformed' };
   if (now >= e) return { ok: false, reason: 'expired' };
   if (r !== room) return { ok: false, reason: 'other-room' };
   return { ok: true, claims: { room: r, expires: e, ...(n ? { name: n } : {}) } };

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { pino } from 'pino';
-import { createJoinToken, turnCredentials } from './auth.js';
+import { createJoinToken } from './auth.js';
 import { ConfigError, USAGE, readConfig, readTokenCommand, redact } from './config.js';
 import { startServer } from './index.js';
 
@@ -56,9 +56,9 @@ async function main(): Promise<number> {
     ...(config.stunPort === undefined ? {} : { stunPort: config.stunPort }),
     ...(config.stunUrls ? { stunUrls: config.stunUrls } : {}),
     ...(config.redis ? { redisUrl: config.redis.url, redisPresenceTtlMs: config.redis.presenceTtlMs } : {}),
-    ...(turn
-      ? { iceServers: (peerId) => [turnCredentials(turn.secret, turn.urls, peerId, { ttlSeconds: turn.ttlSeconds })] }
-      : {}),
+    ...(turn ? { turn } : {}),
+    ...(config.turnMaxSeconds === undefined ? {} : { turnMaxSeconds: config.turnMaxSeconds }),
+    ...(config.knockTimeoutMs === undefined ? {} : { knockTimeoutMs: config.knockTimeoutMs }),
     ...(tls ? { tls } : {}),
   });
   // What is on, never the secrets themselves.

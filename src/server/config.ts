@@ -15,6 +15,10 @@ export interface ServerConfig {
   allowedOrigins?: string[];
   joinSecret?: string;
   turn?: { secret: string; urls: string[]; ttlSeconds: number };
+  /** Only when set: the longest a seat has relay access (default 43200 s). */
+  turnMaxSeconds?: number;
+  /** Only when set: how long a knock in a lobby waits to be answered (default 120000 ms). */
+  knockTimeoutMs?: number;
   tls?: { certFile: string; keyFile: string };
   /** Rooms shared by every server on this Redis. */
   redis?: { url: string; presenceTtlMs: number };
@@ -47,6 +51,14 @@ const OPTIONS = {
   'turn-secret': { env: 'TURN_SECRET', help: "coturn's static-auth-secret: hand out TURN credentials" },
   'turn-urls': { env: 'TURN_URLS', help: 'comma list of turn:/turns: URLs for those credentials' },
   'turn-ttl': { env: 'TURN_TTL', help: 'seconds a TURN credential is valid (default 3600)' },
+  'turn-max-seconds': {
+    env: 'TURN_MAX_SECONDS',
+    help: 'the longest a seat gets TURN credentials for, from its join, resumes and all (default 43200)',
+  },
+  'knock-timeout-ms': {
+    env: 'KNOCK_TIMEOUT_MS',
+    help: 'turn away a knock in a lobby that nobody answers this long (default 120000)',
+  },
   'stun-port': { env: 'STUN_PORT', help: 'UDP port of the built-in STUN responder (default: PORT; 0: off)' },
   'stun-urls': { env: 'STUN_URLS', help: 'comma list of stun: URLs handed to peers instead of the built-in one' },
   'tls-cert': { env: 'TLS_CERT', help: 'PEM certificate file: serve https and wss' },
@@ -183,6 +195,8 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig
     if (!/^turns?:[^\s?]+(\?transport=(udp|tcp))?$/.test(url))
       throw new ConfigError(`TURN_URLS: "${url}" is not a turn: or turns: URL (with ?transport=udp or tcp, if any)`);
   }
+  const turnMax = pick('turn-max-seconds');
+  const knockTimeout = pick('knock-timeout-ms');
   const stunPort = pick('stun-port');
   const stunUrls = list(pick('stun-urls'));
   for (const url of stunUrls ?? []) {
@@ -214,6 +228,10 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig
           },
         }
       : {}),
+    ...(turnMax === undefined ? {} : { turnMaxSeconds: integer('TURN_MAX_SECONDS', turnMax, 60, 30 * 24 * 3600) }),
+    ...(knockTimeout === undefined
+      ? {}
+      : { knockTimeoutMs: integer('KNOCK_TIMEOUT_MS', knockTimeout, 1000, 24 * 3600 * 1000) }),
     ...(stunPort === undefined ? {} : { stunPort: integer('STUN_PORT', stunPort, 0, 65535) }),
     ...(stunUrls ? { stunUrls } : {}),
     ...(trustProxy ? { trustProxy } : {}),
@@ -315,6 +333,8 @@ export function readTokenCommand(argv: string[], env: NodeJS.ProcessEnv): TokenC
   const secret = (values['join-secret'] as string | undefined) || env['JOIN_SECRET'];
   if (!secret) throw new ConfigError("token: set JOIN_SECRET (or --join-secret) to the server's secret");
   const name = values['name'];
+  if (typeof name === 'string' && name.length > LIMITS.name)
+    throw new ConfigError(`token: a name has at most ${LIMITS.name} characters`);
   return {
     room,
     ttlSeconds: integer('--ttl', (values['ttl'] as string | undefined) ?? '3600', 1, 366 * 24 * 3600),

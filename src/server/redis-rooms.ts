@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createClient } from 'redis';
-import { decodeRoomEvent, encodeSignalEvent } from '../protocol.js';
+import { decodeRoomEvent, encodeSignalEvent, type RoomEvent } from '../protocol.js';
 import { redact } from './config.js';
 import type { Logger } from './log.js';
 import { newPeerId, type JoinResult, type Member, type RoomDirectory, type RoomListener } from './rooms.js';
@@ -31,7 +31,7 @@ export interface RedisRoomsOptions {
 
 const PREFIX = 'rtc-call:';
 
-// Shared by the scripts below. A room is a hash: member id → {name, server, proof, previous?},
+// Shared by the scripts below. A room is a hash: member id → {name, server, proof, previous?, lobby?},
 // where `proof` is the SHA-256 of the member's secret. A server's presence is a key with a TTL
 // that it refreshes; a member whose server's key is gone is a member of a dead server.
 const LUA_HELPERS = `
@@ -61,7 +61,7 @@ end
 
 /**
  * KEYS: room hash, this server's set of rooms. ARGV: room, id, name, server, proof, capacity,
- * previous, proof of previous. Members of dead servers are dropped first, so they never hold a
+ * previous, proof of previous, lobby ('1' or ''). Members of dead servers are dropped first, so they never hold a
  * seat; a re-join that proves it is `previous` takes that member's place.
  */
 const JOIN = `${LUA_HELPERS}
@@ -93,12 +93,16 @@ if previous ~= '' then
   record.previous = previous
   event.previous = previous
 end
+if ARGV[9] == '1' then
+  record.lobby = true
+  event.lobby = true
+end
 redis.call('HSET', KEYS[1], id, cjson.encode(record))
 redis.call('SADD', KEYS[2], room)
 tell(staying, event, server)
 local peers = {}
 for _, member in ipairs(staying) do
-  peers[#peers + 1] = { id = member.id, name = member.name, previous = member.previous }
+  peers[#peers + 1] = { id = member.id, name = member.name, previous = member.previous, lobby = member.lobby }
 end
 return cjson.encode({ ok = true, peers = peers })
 `;
@@ -123,6 +127,18 @@ const RELAY = `
 local raw = redis.call('HGET', KEYS[1], ARGV[1])
 if not raw then return 0 end
 redis.call('PUBLISH', '${PREFIX}events:' .. cjson.decode(raw).server, ARGV[2])
+return 1
+`;
+
+/**
+ * KEYS: room hash. ARGV: the event's text, its two member ids. Told to the servers with members
+ * in the room, if both still are.
+ */
+const DECIDE = `${LUA_HELPERS}
+if redis.call('HEXISTS', KEYS[1], ARGV[2]) == 0 or redis.call('HEXISTS', KEYS[1], ARGV[3]) == 0 then return 0 end
+local servers = {}
+for _, member in ipairs(members(KEYS[1])) do servers[member.server] = true end
+for server in pairs(servers) do redis.call('PUBLISH', prefix .. 'events:' .. server, ARGV[1]) end
 return 1
 `;
 
@@ -229,6 +245,7 @@ export class RedisRooms implements RoomDirectory {
         String(this.#options.capacity),
         member.previous ?? '',
         member.previous && claimed ? proofOf(claimed) : '',
+        member.lobby ? '1' : '',
       ],
     });
     const result = parseJoinReply(reply);
@@ -248,6 +265,13 @@ export class RedisRooms implements RoomDirectory {
   async relay(room: string, from: string, to: string, text: string): Promise<void> {
     if (from === to) return;
     await this.#client.eval(RELAY, { keys: [roomKey(room)], arguments: [to, encodeSignalEvent(room, from, to, text)] });
+  }
+
+  /** Tells the room's servers that `by` admitted or declined `id`, if both are in `room`. */
+  async decide(room: string, by: string, id: string, admitted: boolean): Promise<void> {
+    if (by === id) return;
+    const event = { type: admitted ? 'admitted' : 'declined', room, by, id } satisfies RoomEvent;
+    await this.#client.eval(DECIDE, { keys: [roomKey(room)], arguments: [JSON.stringify(event), by, id] });
   }
 
   /** Removes a member; never rejects: if Redis cannot be reached, it is retried until it can. */
@@ -355,10 +379,11 @@ function parseJoinReply(reply: unknown): JoinResult {
   const peers = Array.isArray(parsed['peers']) ? parsed['peers'] : [];
   return {
     ok: true,
-    peers: peers.filter(isRecord).map(({ id, name, previous }) => ({
+    peers: peers.filter(isRecord).map(({ id, name, previous, lobby }) => ({
       id: String(id),
       name: String(name),
       ...(typeof previous === 'string' ? { previous } : {}),
+      ...(lobby === true ? { lobby: true } : {}),
     })),
   };
 }

@@ -1,25 +1,45 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { MemberInfo, RoomEvent } from '../protocol.js';
 
 export interface Member {
-  /** Unguessable: 128 random bits. Shared with the room. */
+  /** Unguessable: 128 bits of the hash of `secret` (idOf). Shared with the room. */
   readonly id: string;
   readonly name: string;
   readonly room: string;
   /** Proves a resume is the same client: 128 random bits, told to this member only. */
   readonly secret: string;
-  /** The id this member had before the server lost its seat, as the member claims it. */
+  /** The id this member had before the server lost its seat: its client proved it (idOf). */
   readonly previous?: string;
+  /** Who joins after it waits in the lobby (protocol.ts `gate`). */
+  readonly lobby?: boolean;
 }
 
 export const newPeerId = (): string => randomBytes(16).toString('base64url');
 
-/** A new member of `room`, with a fresh id and secret. */
-export function createMember(room: string, name: string, previous?: string): Member {
-  return { id: newPeerId(), name, room, secret: newPeerId(), ...(previous ? { previous } : {}) };
+/**
+ * The peer id that goes with a seat's secret. Whoever holds the secret can prove an id was theirs
+ * with no record of it anywhere (after a restart, on another server), and the id, which the room
+ * sees, says nothing about the secret.
+ */
+export const idOf = (secret: string): string =>
+  createHash('sha256').update(`rtc-call seat\n${secret}`).digest('base64url').slice(0, 22);
+
+/** A new member of `room`, with a fresh secret and the id that goes with it. */
+export function createMember(
+  room: string,
+  name: string,
+  { previous, lobby }: { previous?: string | undefined; lobby?: boolean | undefined } = {},
+): Member {
+  const secret = newPeerId();
+  return { id: idOf(secret), name, room, secret, ...(previous ? { previous } : {}), ...(lobby ? { lobby } : {}) };
 }
 
-export type JoinResult = { ok: true; peers: MemberInfo[] } | { ok: false };
+/** A member already in the room, as a newcomer's server is told of it. */
+export interface RoomPeer extends MemberInfo {
+  lobby?: boolean;
+}
+
+export type JoinResult = { ok: true; peers: RoomPeer[] } | { ok: false };
 
 /** What a room directory tells the server using it. */
 export interface RoomListener {
@@ -48,6 +68,8 @@ export interface RoomDirectory {
   leave(room: string, id: string): Promise<void>;
   /** A `signal` event for `to`, if it is in `room`: `text` is the sender's checked message. */
   relay(room: string, from: string, to: string, text: string): void | Promise<void>;
+  /** `by` let `id` in from the lobby, or turned it away: `admitted` or `declined`, if both are in `room`. */
+  decide(room: string, by: string, id: string, admitted: boolean): void | Promise<void>;
   /** Whether the directory still has `member`, on this server. */
   holds(member: Member): Promise<boolean>;
   close(): Promise<void>;
@@ -104,16 +126,10 @@ export class LocalRooms implements RoomDirectory {
     }
     if (members.size >= this.#capacity) return { ok: false };
     const peers = [...members.values()].map(describe);
-    const admitted: Member = { id: member.id, name: member.name, room: member.room, secret: member.secret };
-    members.set(member.id, previous ? { ...admitted, previous } : admitted);
-    this.#rooms.set(member.room, members);
-    this.#tell({
-      type: 'joined',
-      room: member.room,
-      id: member.id,
-      name: member.name,
-      ...(previous ? { previous } : {}),
-    });
+    const { id, name, room, secret, lobby } = member;
+    members.set(id, { id, name, room, secret, ...(previous ? { previous } : {}), ...(lobby ? { lobby } : {}) });
+    this.#rooms.set(room, members);
+    this.#tell({ type: 'joined', room, id, name, ...(previous ? { previous } : {}), ...(lobby ? { lobby } : {}) });
     return { ok: true, peers };
   }
 
@@ -136,6 +152,12 @@ export class LocalRooms implements RoomDirectory {
     if (from !== to && this.#rooms.get(room)?.has(to)) this.#tell({ type: 'signal', room, from, to, text });
   }
 
+  decide(room: string, by: string, id: string, admitted: boolean): void {
+    const members = this.#rooms.get(room);
+    if (by !== id && members?.has(by) && members.has(id))
+      this.#tell({ type: admitted ? 'admitted' : 'declined', room, by, id });
+  }
+
   holds(member: Member): Promise<boolean> {
     return Promise.resolve(this.#rooms.get(member.room)?.get(member.id) !== undefined);
   }
@@ -153,6 +175,6 @@ export class LocalRooms implements RoomDirectory {
   }
 }
 
-function describe({ id, name, previous }: Member): MemberInfo {
-  return previous ? { id, name, previous } : { id, name };
+function describe({ id, name, previous, lobby }: Member): RoomPeer {
+  return { id, name, ...(previous ? { previous } : {}), ...(lobby ? { lobby } : {}) };
 }

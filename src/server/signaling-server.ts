@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import {
   LIMITS,
+  gate,
   parseClientMessage,
   pongText,
   relayedSignalText,
@@ -15,7 +16,7 @@ import {
   type ServerErrorCode,
   type ServerMessage,
 } from '../protocol.js';
-import { TOKEN_REFUSALS, verifyJoinToken } from './auth.js';
+import { TOKEN_REFUSALS, turnCredentials, verifyJoinToken } from './auth.js';
 import { requestHost } from './http.js';
 import {
   Addresses,
@@ -30,16 +31,40 @@ import {
 import { SILENT, Throttle, type LogLevel, type Logger } from './log.js';
 import { TokenBucket, checkRateLimit } from './rate-limit.js';
 import { ReplayBuffer, type ReplayTotal } from './replay.js';
-import { LocalRooms, createMember, sameSecret, type Member, type RoomDirectory, type RoomListener } from './rooms.js';
+import {
+  LocalRooms,
+  createMember,
+  idOf,
+  sameSecret,
+  type Member,
+  type RoomDirectory,
+  type RoomListener,
+  type RoomPeer,
+} from './rooms.js';
 
 export interface SignalingOptions extends Partial<Limits> {
   /** Peers per room (default 2). */
   capacity?: number;
   /**
-   * ICE servers handed to each peer when it joins and again when it resumes (fresh TURN
-   * credentials), given the host the client reached us by (its `Host` header, without the port).
+   * ICE servers handed to each peer when it joins and again when it resumes, given the host the
+   * client reached us by (its `Host` header, without the port) and `until`, the Unix time (s)
+   * past which the seat's relay access must not last (see `turn`).
    */
-  iceServers?: (peerId: string, client: { host: string | undefined }) => IceServer[];
+  iceServers?: (peerId: string, client: { host: string | undefined; until: number }) => IceServer[];
+  /**
+   * coturn's `use-auth-secret` secret and TURN URLs: each peer is handed credentials when it
+   * joins and fresh ones when it resumes, valid `ttlSeconds` (default 3600), but never past its
+   * seat's relay deadline: its join token's expiry (with `joinSecret`), and at most
+   * `turnMaxSeconds` after the seat was first taken, however often it resumes.
+   */
+  turn?: { secret: string; urls: string[]; ttlSeconds?: number };
+  /** The longest a seat has relay access, from its join, in seconds (default 43200: 12 hours). */
+  turnMaxSeconds?: number;
+  /**
+   * How long someone knocking in a lobby waits to be let in before the server turns them away
+   * (`declined`), in ms (default 120000).
+   */
+  knockTimeoutMs?: number;
   /**
    * When set, a fresh join needs a token for its room signed with this secret (auth.ts), else
    * `unauthorized`. A resume needs only the seat's own secret, so an expired token keeps its seat.
@@ -87,6 +112,8 @@ export interface SignalingOptions extends Partial<Limits> {
 
 const DEFAULTS = {
   heartbeatMs: 4000,
+  turnMaxSeconds: 12 * 3600,
+  knockTimeoutMs: 120_000,
   resumeGraceMs: 20000,
   maxBufferedBytes: 1024 * 1024,
   redisPresenceTtlMs: 10_000,
@@ -109,6 +136,17 @@ const ADMIT_TIMEOUT_MS = 5000;
 
 const ignore = (): void => {};
 
+const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+
+/** A member of the seat's room on the other side of the lobby (protocol.ts `gate`). */
+interface Waiting {
+  peer: MemberInfo;
+  /** `gate`: it knocks at this seat; `knock`: this seat knocks at it. */
+  role: 'gate' | 'knock';
+  /** The seat's role towards it, once let in. */
+  polite: boolean;
+}
+
 /** A member's place on this server: its connection while connected, what it was sent, what it sent. */
 interface Seat {
   /** Replaced once, when the directory says which `previous` it kept. */
@@ -121,6 +159,12 @@ interface Seat {
   admitted: boolean;
   onAdmitted?: (() => void) | undefined;
   graceTimer?: ReturnType<typeof setTimeout> | undefined;
+  /** Members of its room it is not let in with yet, by id: nothing passes between them. */
+  readonly lobby: Map<string, Waiting>;
+  /** While it knocks: when it is turned away. */
+  knockTimer?: ReturnType<typeof setTimeout> | undefined;
+  /** Unix time (s) past which no relay credential it is handed is valid. */
+  readonly relayUntil: number;
 }
 
 /** One socket's state, as `ws` keeps a socket's own in its instance. */
@@ -416,11 +460,14 @@ export class SignalingServer implements RoomListener {
           seat.received = message.seq;
         }
         const { room } = seat.member;
+        // Nothing crosses the lobby, either way.
+        if (seat.lobby.has(message.to)) return;
         const to = this.#seats.get(message.to);
         // A member here: straight to it, if it is in the sender's room (else dropped: it may have
         // left a moment ago, and the sender hears `peer-left`). Otherwise, the directory knows.
         if (to) {
-          if (to !== seat && to.admitted && to.member.room === room) this.#relaySignal(to, seat.member.id, text);
+          if (to !== seat && to.admitted && to.member.room === room && !to.lobby.has(seat.member.id))
+            this.#relaySignal(to, seat.member.id, text);
           return;
         }
         return this.#directory!.relay(room, seat.member.id, message.to, text);
@@ -431,6 +478,12 @@ export class SignalingServer implements RoomListener {
         return this.#send(connection, pongText(seat.received));
       case 'join':
         return this.#join(connection, message);
+      case 'admit':
+      case 'decline': {
+        // Only for someone knocking at this seat; an answer to one who has gone is no error.
+        if (seat?.lobby.get(message.id)?.role !== 'gate') return;
+        return this.#directory!.decide(seat.member.room, seat.member.id, message.id, message.type === 'admit');
+      }
       case 'leave':
         if (!seat) return;
         connection.seat = undefined;
@@ -475,19 +528,20 @@ export class SignalingServer implements RoomListener {
         if (held && this.#seats.get(id) === seat) return this.#resume(connection, seat, missed!);
         // The seat is gone (the client was away too long): join afresh; the room hears it left.
         if (this.#seats.get(id) === seat) await this.#leave(seat);
-      } else if (!seat) {
-        // Held on another server, or on one that died or restarted: the directory lets the
-        // secret's owner take it, else the room is told who this was, so calls can carry on.
+      } else if (!seat && idOf(secret) === id) {
+        // Held on another server, or on one that died or restarted: the secret proves the id was
+        // this client's, so the directory lets it take that seat back, or tells the room who this
+        // was, so calls can carry on. Anyone else's claim is a plain join.
         previous = id;
         claimed = secret;
       }
     }
-    const name = this.#authorize(connection, message);
-    if (name === undefined) return;
-    const member = createMember(message.room, name, previous);
-    const seat = this.#seat(member);
+    const authorized = this.#authorize(connection, message);
+    if (!authorized) return;
+    const member = createMember(message.room, authorized.name, { previous, lobby: message.lobby });
+    const seat = this.#seat(member, authorized.expires);
     const admission = new Promise<void>((resolve) => (seat.onAdmitted = resolve));
-    let peers: MemberInfo[];
+    let peers: RoomPeer[];
     try {
       const result = await directory.join(member, claimed);
       if (!result.ok) {
@@ -505,25 +559,32 @@ export class SignalingServer implements RoomListener {
     if (this.#seats.get(member.id) !== seat) throw new Error('the seat was lost while joining');
     if (!connection.open) return this.#leave(seat);
     this.#logger.debug({ address, room: roomTag(member.room), id: member.id }, 'joined');
+    // Those on the other side of the lobby are not named to it: they knock, or it does.
+    const open: MemberInfo[] = [];
+    for (const { lobby, ...peer } of peers) {
+      const role = gate({ lobby: member.lobby === true }, { lobby: lobby === true }, false);
+      if (role === 'open') open.push(peer);
+      else this.#hold(seat, peer, role, false);
+    }
     this.#take(connection, seat);
     this.#send(connection, {
       type: 'joined',
       room: member.room,
       id: member.id,
-      peers,
+      peers: open,
       polite: false,
-      iceServers: this.#iceServers(connection, member.id),
+      iceServers: this.#iceServers(connection, seat),
       secret: member.secret,
     });
     for (const text of seat.replay.since(0) ?? []) this.#sendText(connection, text);
   }
 
   /**
-   * The name to join under, or undefined when the token is refused (the client is told). Before
-   * the room is looked at, so a refused client learns nothing about it.
+   * The name to join under and the token's expiry, or undefined when the token is refused (the
+   * client is told). Before the room is looked at, so a refused client learns nothing about it.
    */
-  #authorize(connection: Connection, message: JoinMessage): string | undefined {
-    if (!this.#options.joinSecret) return message.name ?? '';
+  #authorize(connection: Connection, message: JoinMessage): { name: string; expires?: number } | undefined {
+    if (!this.#options.joinSecret) return { name: message.name ?? '' };
     const check = verifyJoinToken(this.#options.joinSecret, message.token, message.room);
     if (!check.ok) {
       const { address } = connection.address;
@@ -531,21 +592,32 @@ export class SignalingServer implements RoomListener {
       this.#error(connection, 'unauthorized', TOKEN_REFUSALS[check.reason]);
       return undefined;
     }
-    return check.claims.name ?? message.name ?? '';
+    return { name: check.claims.name ?? message.name ?? '', expires: check.claims.expires };
   }
 
-  #iceServers(connection: Connection, peerId: string): IceServer[] {
-    return this.#options.iceServers?.(peerId, { host: connection.host }) ?? [];
+  /** The seat's ICE servers: TURN credentials valid until its relay deadline at the latest, and none past it. */
+  #iceServers(connection: Connection, seat: Seat): IceServer[] {
+    const { id } = seat.member;
+    const until = seat.relayUntil;
+    const servers = this.#options.iceServers?.(id, { host: connection.host, until }) ?? [];
+    const turn = this.#options.turn;
+    const left = until - nowSeconds();
+    if (!turn || left <= 0) return servers;
+    const ttlSeconds = Math.min(turn.ttlSeconds ?? 3600, left);
+    return [...servers, turnCredentials(turn.secret, turn.urls, id, { ttlSeconds })];
   }
 
   /** A seat here for a member being admitted: its room's events reach it once admitted. */
-  #seat(member: Member): Seat {
+  #seat(member: Member, tokenExpires?: number): Seat {
+    const relayUntil = nowSeconds() + (this.#options.turnMaxSeconds ?? DEFAULTS.turnMaxSeconds);
     const seat: Seat = {
       member,
       connection: undefined,
       replay: new ReplayBuffer(undefined, this.#replayTotal),
       received: 0,
       admitted: false,
+      lobby: new Map(),
+      relayUntil: tokenExpires === undefined ? relayUntil : Math.min(relayUntil, tokenExpires),
     };
     this.#seats.set(member.id, seat);
     let here = this.#here.get(member.room);
@@ -566,6 +638,7 @@ export class SignalingServer implements RoomListener {
   /** The seat is no longer here: gone from the maps, its replay freed. */
   #forget(seat: Seat): void {
     clearTimeout(seat.graceTimer);
+    clearTimeout(seat.knockTimer);
     if (this.#seats.get(seat.member.id) === seat) this.#seats.delete(seat.member.id);
     const here = this.#here.get(seat.member.room);
     here?.delete(seat);
@@ -601,7 +674,7 @@ export class SignalingServer implements RoomListener {
       type: 'resumed',
       id: seat.member.id,
       received: seat.received,
-      iceServers: this.#iceServers(connection, seat.member.id),
+      iceServers: this.#iceServers(connection, seat),
     });
     for (const text of missed) this.#sendText(connection, text);
   }
@@ -619,6 +692,53 @@ export class SignalingServer implements RoomListener {
     seat.graceTimer.unref();
   }
 
+  // --- The lobby -------------------------------------------------------------------------------
+
+  /** `peer` and the seat are on two sides of the lobby: it knocks at the seat (`gate`), or the seat at it. */
+  #hold(seat: Seat, peer: MemberInfo, role: 'gate' | 'knock', polite: boolean): void {
+    seat.lobby.set(peer.id, { peer, role, polite });
+    if (role === 'gate') return this.#relay(seat, { type: 'knock', id: peer.id, name: peer.name });
+    this.#relay(seat, { type: 'knocking' });
+    if (seat.knockTimer) return;
+    const timeoutMs = this.#options.knockTimeoutMs ?? DEFAULTS.knockTimeoutMs;
+    seat.knockTimer = setTimeout(() => {
+      if (this.#seats.get(seat.member.id) !== seat) return;
+      void this.#turnAway(seat, `nobody let you in within ${Math.round(timeoutMs / 1000)} s`);
+    }, timeoutMs);
+    seat.knockTimer.unref();
+  }
+
+  /** The seat knocked and is not let in: it is told why, and leaves the room. */
+  #turnAway(seat: Seat, reason: string): void | Promise<void> {
+    const connection = seat.connection;
+    if (connection) {
+      this.#error(connection, 'declined', reason);
+      connection.since = this.#clock;
+    }
+    return this.#leave(seat);
+  }
+
+  /** The lobby's answer, as the directory tells it: both sides hear, if here. */
+  #decided(event: Extract<RoomEvent, { type: 'admitted' | 'declined' }>): void | Promise<void> {
+    const gatekeeper = this.#seats.get(event.by);
+    const waiting = gatekeeper?.admitted && gatekeeper.member.room === event.room && gatekeeper.lobby.get(event.id);
+    // Declined: the gate hears `peer-left` once the other has gone.
+    if (waiting && waiting.role === 'gate' && event.type === 'admitted') {
+      gatekeeper.lobby.delete(event.id);
+      this.#relay(gatekeeper, { type: 'peer-joined', ...waiting.peer, polite: waiting.polite });
+    }
+    const knocker = this.#seats.get(event.id);
+    const asked = knocker?.admitted && knocker.member.room === event.room && knocker.lobby.get(event.by);
+    if (!knocker || !asked || asked.role !== 'knock') return;
+    if (event.type === 'declined') return this.#turnAway(knocker, 'you were not let in');
+    knocker.lobby.delete(event.by);
+    if (![...knocker.lobby.values()].some((w) => w.role === 'knock')) {
+      clearTimeout(knocker.knockTimer);
+      knocker.knockTimer = undefined;
+    }
+    this.#relay(knocker, { type: 'peer-joined', ...asked.peer, polite: asked.polite });
+  }
+
   // --- What the directory tells -----------------------------------------------------------------
 
   /** What happened in a room with members here, in the order the directory saw it. */
@@ -626,9 +746,14 @@ export class SignalingServer implements RoomListener {
     switch (event.type) {
       case 'signal': {
         const seat = this.#seats.get(event.to);
-        if (seat?.admitted && seat.member.room === event.room) this.#relaySignal(seat, event.from, event.text);
+        if (seat?.admitted && seat.member.room === event.room && !seat.lobby.has(event.from))
+          this.#relaySignal(seat, event.from, event.text);
         return;
       }
+      case 'admitted':
+      case 'declined':
+        void this.#decided(event);
+        return;
       case 'joined': {
         const own = this.#seats.get(event.id);
         if (own && !own.admitted && own.member.room === event.room) {
@@ -642,15 +767,12 @@ export class SignalingServer implements RoomListener {
           own.onAdmitted?.();
           own.onAdmitted = undefined;
         }
-        const message = {
-          type: 'peer-joined',
-          id: event.id,
-          name: event.name,
-          polite: true,
-          ...(event.previous ? { previous: event.previous } : {}),
-        } as const;
+        const peer = { id: event.id, name: event.name, ...(event.previous ? { previous: event.previous } : {}) };
         for (const seat of this.#here.get(event.room) ?? []) {
-          if (seat.admitted && seat.member.id !== event.id) this.#relay(seat, message);
+          if (!seat.admitted || seat.member.id === event.id) continue;
+          const role = gate({ lobby: seat.member.lobby === true }, { lobby: event.lobby === true }, true);
+          if (role === 'open') this.#relay(seat, { type: 'peer-joined', ...peer, polite: true });
+          else this.#hold(seat, peer, role, true);
         }
         return;
       }
@@ -662,7 +784,11 @@ export class SignalingServer implements RoomListener {
         if (event.moved) return;
         const message = { type: 'peer-left', id: event.id, name: event.name } as const;
         for (const seat of this.#here.get(event.room) ?? []) {
-          if (seat.admitted) this.#relay(seat, message);
+          if (!seat.admitted) continue;
+          // One it knocked at is gone: it was never told of it. One knocking at it is gone: it was.
+          const waiting = seat.lobby.get(event.id);
+          seat.lobby.delete(event.id);
+          if (waiting?.role !== 'knock') this.#relay(seat, message);
         }
         return;
       }

@@ -25,13 +25,20 @@ export interface RemotePeer extends PeerInfo {
 export interface SignalingListener {
   joined(info: JoinedInfo): void;
   peerJoined(peer: RemotePeer): void;
+  /** Someone left; also one who knocked (`knock`) and went. */
   peerLeft(peer: PeerInfo): void;
+  /** With `lobby`: someone waits to be let in (`decide`). */
+  knock(peer: PeerInfo): void;
+  /** We wait in the lobby, for someone in the room to let us in (`peerJoined`) or not (`declined`). */
+  knocking(): void;
   signal(from: string, data: SignalData): void;
   /** Fresh ICE servers from the server (its TURN credentials expire), e.g. after a resume. */
   iceServers(servers: IceServer[]): void;
   /** The channel to the server was lost and is being re-established, or is back. */
   connection(status: 'reconnecting' | 'connected'): void;
   error(error: RtcCallError): void;
+  /** Something we could not read, ignored: the channel carries on. */
+  warning(error: RtcCallError): void;
 }
 
 /**
@@ -43,6 +50,8 @@ export interface Signaling {
   join(listener: SignalingListener): void;
   /** Send to one peer of the room. */
   signal(to: string, data: SignalData): void;
+  /** Let in (`admit`) or turn away someone who knocked. Only where there is a lobby. */
+  decide?(id: string, admit: boolean): void;
   /** Leave the room (the peers hear `peerLeft`) and release the channel. */
   leave(): void;
 }

@@ -7,6 +7,8 @@ export interface JoinRequest {
   room: string;
   name: string;
   token?: string | undefined;
+  /** People who join after us knock, and wait until we let them in. */
+  lobby?: boolean | undefined;
 }
 
 export interface WebSocketSignalingOptions {
@@ -81,6 +83,10 @@ export class WebSocketSignaling implements Signaling {
     this.#send(message);
   }
 
+  decide(id: string, admit: boolean): void {
+    this.#send({ type: admit ? 'admit' : 'decline', id });
+  }
+
   leave(): void {
     const socket = this.#socket;
     this.#listener = undefined;
@@ -105,9 +111,9 @@ export class WebSocketSignaling implements Signaling {
     }
     this.#socket = socket;
     const opened = () => {
-      const { room, name, token } = this.#request;
+      const { room, name, token, lobby } = this.#request;
       const resume = this.#seat ? { resume: { ...this.#seat, received: this.#received } } : {};
-      this.#send({ type: 'join', room, name, ...(token ? { token } : {}), ...resume });
+      this.#send({ type: 'join', room, name, ...(token ? { token } : {}), ...(lobby ? { lobby } : {}), ...resume });
       this.#lastHeard = performance.now();
       this.#pingTimer = setInterval(() => this.#ping(), this.#options.pingIntervalMs);
     };
@@ -183,7 +189,14 @@ export class WebSocketSignaling implements Signaling {
     if (!listener) return;
     const parsed = parseServerMessage(data);
     if (!parsed.ok) {
-      this.#fail(new RtcCallError('protocol', `The signaling server sent a message we cannot read: ${parsed.error}.`));
+      const error = new RtcCallError(
+        'protocol',
+        `The signaling server sent a message we cannot read: ${parsed.error}.`,
+      );
+      // Before we are in the room, there is nothing to carry on with; after, one bad message (a
+      // peer's name it should not have passed on, say) must not end the call.
+      if (this.#seat) listener.warning(error);
+      else this.#fail(error);
       return;
     }
     const message = parsed.message;
@@ -231,6 +244,12 @@ export class WebSocketSignaling implements Signaling {
         break;
       case 'peer-left':
         listener.peerLeft({ id: message.id, name: message.name });
+        break;
+      case 'knock':
+        listener.knock({ id: message.id, name: message.name });
+        break;
+      case 'knocking':
+        listener.knocking();
         break;
       case 'signal':
         listener.signal(message.from, message.data);
@@ -286,6 +305,8 @@ function serverErrorText(code: string, message: string, room: string): string {
       return `Not allowed to join "${room}": ${message}`;
     case 'rate-limited':
       return `The signaling server is refusing joins from your network for now: ${message}.`;
+    case 'declined':
+      return `Not let in to “${room}”: ${message}.`;
     default:
       return `The signaling server refused a message: ${message}`;
   }

@@ -94,6 +94,9 @@ const SERVER_ENV = [
   'JOIN_TIMEOUT_MS',
   'CONFIRM_TIMEOUT_MS',
   'REPLAY_TOTAL_BYTES',
+  'TURN_TTL',
+  'TURN_MAX_SECONDS',
+  'KNOCK_TIMEOUT_MS',
   'LOG_LEVEL',
   'NO_DEMO',
 ];
@@ -420,9 +423,18 @@ const escapeHtml = (text) =>
 /**
  * Attributes a page URL may add to the element (CONTRACT §2), each a query parameter of the same
  * name: `signaling-url` (e.g. a proxy in front of the server), `ice-servers`, `ice-transport-policy`,
- * `token`, `chat`, `constraints`.
+ * `token`, `chat`, `constraints`, `lobby` (boolean: any value), `max-file-size`.
  */
-export const PAGE_ATTRIBUTES = ['signaling-url', 'ice-servers', 'ice-transport-policy', 'token', 'chat', 'constraints'];
+export const PAGE_ATTRIBUTES = [
+  'signaling-url',
+  'ice-servers',
+  'ice-transport-policy',
+  'token',
+  'chat',
+  'constraints',
+  'lobby',
+  'max-file-size',
+];
 
 /**
  * The drop-in page of CONTRACT §1: one script tag, one element, no signaling-url unless
@@ -702,6 +714,7 @@ function installRecorder() {
     'rtc-call-error',
     'rtc-call-peer-joined',
     'rtc-call-peer-left',
+    'rtc-call-knock',
     'rtc-call-local-stream',
     'rtc-call-remote-stream',
   ];

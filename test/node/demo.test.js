@@ -97,6 +97,11 @@ test('the demo at /: room from ?room=, share link, loopback self-test, file roun
 
       // The room from ?room= is the element's, the field's and the share link's.
       assert.equal(await page.evaluate(() => document.querySelector('rtc-call').room), room);
+      assert.equal(
+        await page.evaluate(() => document.querySelector('rtc-call').lobby),
+        false,
+        'a shared room: no lobby',
+      );
       assert.equal(await page.inputValue('#room'), room);
       const link = await page.textContent('#share');
       assert.equal(new URL(link).searchParams.get('room'), room);
@@ -131,9 +136,12 @@ test('the demo at /: room from ?room=, share link, loopback self-test, file roun
       await page.waitForSelector('#files a[download="hello.txt"]', { timeout: WAIT });
       const received = await page.evaluate(async () => {
         const anchor = document.querySelector('#files a[download="hello.txt"]');
-        return (await fetch(anchor.href)).text();
+        const response = await fetch(anchor.href);
+        return { text: await response.text(), type: response.headers.get('content-type') };
       });
-      assert.equal(received, content);
+      assert.equal(received.text, content);
+      // Whatever the peer said it was, the link is a download, never a page of this origin.
+      assert.equal(received.type, 'application/octet-stream');
       assert.match(await page.textContent('#transfers'), /Sent hello\.txt[\s\S]*100 %/);
 
       // Chat: the element's own panel; in loopback the other end sends the message back.
@@ -190,7 +198,17 @@ test('the demo at /: room from ?room=, share link, loopback self-test, file roun
       await page.goto(server.url, { timeout: WAIT });
       await page.evaluate(() => customElements.whenDefined('rtc-call'));
       const suggested = await page.inputValue('#room');
-      assert.match(suggested, /^[a-z]+-[a-z]+-\d{2}$/);
+      // Two words, then 15 characters of base 32: 75 random bits.
+      assert.match(suggested, /^[a-z]+-[a-z]+-[0-9a-hjkmnp-tv-z]{5}-[0-9a-hjkmnp-tv-z]{5}-[0-9a-hjkmnp-tv-z]{5}$/);
+      assert.equal(
+        await page.evaluate(() => document.querySelector('rtc-call').lobby),
+        true,
+        'a made-up room has a lobby',
+      );
+      await page.click('#random-room');
+      const another = await page.inputValue('#room');
+      assert.notEqual(another, suggested);
+      assert.match(another, /^[a-z]+-[a-z]+(-[0-9a-hjkmnp-tv-z]{5}){3}$/);
       assert.equal(await page.evaluate(() => document.querySelector('rtc-call').room), suggested);
       assert.equal(new URLSearchParams(await page.evaluate(() => location.search)).get('room'), suggested);
       assert.equal(await page.isChecked('#loopback'), false);

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RedisRooms } from '../../lib/server/redis-rooms.js';
-import { LocalRooms, createMember, newPeerId, sameSecret } from '../../lib/server/rooms.js';
+import { LocalRooms, createMember, idOf, newPeerId, sameSecret } from '../../lib/server/rooms.js';
 import { SKIP, startRedis } from './redis-server.js';
 import { recordingLogger } from './signal-client.js';
 
@@ -115,14 +115,14 @@ for (const [backend, { skip, make }] of Object.entries(backends)) {
       await rooms.join(a);
       await told(events, 1);
       // Ada's client, on a new seat, proves the old one is hers: it moves, the room hears no leave.
-      const back = createMember('r', 'Ada', a.id);
+      const back = createMember('r', 'Ada', { previous: a.id });
       assert.deepEqual(await rooms.join(back, a.secret), { ok: true, peers: [] });
       assert.deepEqual(await told(events, 2), [
         { type: 'left', room: 'r', id: a.id, name: 'Ada', moved: true },
         { type: 'joined', room: 'r', id: back.id, name: 'Ada', previous: a.id },
       ]);
       // Naming someone else's seat without its secret: a newcomer, with no previous.
-      const thief = createMember('r', 'Eve', back.id);
+      const thief = createMember('r', 'Eve', { previous: back.id });
       assert.deepEqual(await rooms.join(thief, 'not-the-secret'), {
         ok: true,
         peers: [{ id: back.id, name: 'Ada', previous: a.id }],
@@ -131,16 +131,38 @@ for (const [backend, { skip, make }] of Object.entries(backends)) {
       assert.equal(await rooms.holds(back), true);
       // A seat no one holds any more (the server restarted): the claim is passed on to the room.
       const gone = newPeerId();
-      const returning = createMember('s', 'Bo', gone);
+      const returning = createMember('s', 'Bo', { previous: gone });
       await rooms.join(returning, 'whatever');
       assert.deepEqual(await told(events, 1), [
         { type: 'joined', room: 's', id: returning.id, name: 'Bo', previous: gone },
       ]);
     });
+
+    test('lobby: who joined with it is told to the room and to newcomers; an answer is told only while both are in the room', async (t) => {
+      const { rooms, events } = await make(t, 2);
+      const host = createMember('r', 'Ada', { lobby: true });
+      await rooms.join(host);
+      assert.deepEqual(await told(events, 1), [{ type: 'joined', room: 'r', id: host.id, name: 'Ada', lobby: true }]);
+      const guest = createMember('r', 'Bo');
+      assert.deepEqual(await rooms.join(guest), { ok: true, peers: [{ id: host.id, name: 'Ada', lobby: true }] });
+      assert.deepEqual(await told(events, 1), [{ type: 'joined', room: 'r', id: guest.id, name: 'Bo' }]);
+      await rooms.decide('r', host.id, guest.id, true);
+      assert.deepEqual(await told(events, 1), [{ type: 'admitted', room: 'r', by: host.id, id: guest.id }]);
+      await rooms.decide('r', host.id, guest.id, false);
+      assert.deepEqual(await told(events, 1), [{ type: 'declined', room: 'r', by: host.id, id: guest.id }]);
+      // Not for someone out of the room, another room, or oneself.
+      await rooms.decide('r', host.id, newPeerId(), true);
+      await rooms.decide('other', host.id, guest.id, true);
+      await rooms.decide('r', host.id, host.id, true);
+      await rooms.leave('r', guest.id);
+      await told(events, 1);
+      await rooms.decide('r', host.id, guest.id, true);
+      await told(events, 0);
+    });
   });
 }
 
-test('ids and secrets are unguessable: 128 random bits, base64url, all distinct', () => {
+test("ids and secrets are unguessable: 128 random bits, base64url, all distinct; an id is its secret's, and proves nothing else", () => {
   const seen = new Set();
   for (let i = 0; i < 1000; i++) {
     const member = createMember('r', 'x');
@@ -148,6 +170,8 @@ test('ids and secrets are unguessable: 128 random bits, base64url, all distinct'
       assert.match(value, /^[A-Za-z0-9_-]{22}$/);
       seen.add(value);
     }
+    assert.equal(idOf(member.secret), member.id);
+    assert.notEqual(idOf(member.id), member.id);
   }
   assert.equal(seen.size, 2000);
 });
