@@ -412,7 +412,7 @@ describe('the lobby in the element', () => {
     const before = proxy.connections.length;
     proxy.drop();
     // Back on a new socket, the same seat: the status line said so, and nothing else happened.
-    await guest.waitFor((n) => window.__rtc.status?.some((s) => /reconnecting/i.test(s.text)), undefined, {
+    await guest.waitFor(() => window.__rtc.status?.some((s) => /reconnecting/i.test(s.text)), undefined, {
       what: 'the reconnecting status',
     });
     await guest.waitFor(

@@ -8,14 +8,16 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
 import { request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
-import { WebSocket } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { ConfigError, readConfig } from '../../lib/server/config.js';
 import { createJoinToken, verifyJoinToken } from '../../lib/server/index.js';
 import { ROOT, launchBrowsers, launchChromium, startRtcServer, startServers, uniqueRoom } from './browser-harness.js';
+import { SKIP as REDIS_SKIP, startRedis } from './redis-server.js';
 import { Client, setup, signalUrl, withTimeout } from './signal-client.js';
 
 const SECRET = 'a-join-secret-nobody-may-log';
@@ -178,6 +180,142 @@ describe('join tokens', () => {
   });
 });
 
+/** A token signed with `secret` for any claims at all, as a hand-made or older issuer would make it. */
+function signClaims(secret, claims) {
+  const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
+  return `${payload}.${createHmac('sha256', secret).update(payload).digest('base64url')}`;
+}
+
+/** The expiry (Unix seconds) of the TURN credential among `iceServers`, or undefined if there is none. */
+function turnExpiry(iceServers) {
+  const turn = iceServers.find((server) => String(server.urls).startsWith('turn'));
+  return turn ? Number(turn.username.split(':')[0]) : undefined;
+}
+
+const TURN = { secret: 'a-turn-secret', urls: ['turn:127.0.0.1:3478?transport=udp'] };
+
+describe('names, seats and relay credentials', () => {
+  test('a token whose name is longer than the protocol allows is neither issued nor accepted; the room never hears it', async (t) => {
+    assert.throws(() => createJoinToken(SECRET, { room: 'r', name: 'x'.repeat(65) }), /at most 64 characters/);
+    assert.ok(createJoinToken(SECRET, { room: 'r', name: 'x'.repeat(64) }));
+    const server = await setup(t, { joinSecret: SECRET });
+    const host = await Client.open(t, server);
+    host.send({ type: 'join', room: 'r', name: 'Host', token: createJoinToken(SECRET, { room: 'r', ttlSeconds: 60 }) });
+    assert.equal((await host.next()).type, 'joined');
+    const expires = Math.floor(Date.now() / 1000) + 60;
+    const token = signClaims(SECRET, { r: 'r', e: expires, n: 'x'.repeat(65) });
+    const { reply } = await tryJoin(t, server, 'r', { token });
+    assert.equal(reply.code, 'unauthorized');
+    assert.match(reply.message, /not one this server issued/);
+    await host.expectQuiet();
+    // Its twin with a name of 64 is let in, under that name.
+    const fine = await tryJoin(t, server, 'r', {
+      token: signClaims(SECRET, { r: 'r', e: expires, n: 'y'.repeat(64) }),
+    });
+    assert.equal(fine.reply.type, 'joined');
+    assert.equal((await host.next('peer-joined')).name, 'y'.repeat(64));
+  });
+
+  /** `victim` joined `first` and its server lost the seat; `room` has `witness` in it, on `second`. */
+  async function forgedPrevious(t, first, second) {
+    const room = uniqueRoom('seat');
+    const victim = await Client.open(t, first);
+    victim.send({ type: 'join', room, name: 'Ada' });
+    const seat = await victim.next('joined');
+    victim.send({ type: 'leave' });
+    await sleep(100);
+    const witness = await Client.open(t, second);
+    witness.send({ type: 'join', room, name: 'Witness' });
+    await witness.next('joined');
+    // The thief knows Ada's id (the room saw it; TURN usernames carry it), not her secret.
+    const thief = await Client.open(t, second);
+    thief.send({
+      type: 'join',
+      room,
+      name: 'Ada',
+      resume: { id: seat.id, secret: 'not-her-secret-at-all', received: 0 },
+    });
+    const stolen = await thief.next();
+    assert.equal(stolen.type, 'joined');
+    const told = await witness.next('peer-joined');
+    assert.equal(told.id, stolen.id);
+    assert.equal(told.previous, undefined, 'the room was told the thief is Ada');
+    thief.send({ type: 'leave' });
+    await witness.next('peer-left');
+    // Ada herself, with her secret: the room is told it is her, and the call carries on.
+    const back = await Client.open(t, second);
+    back.send({ type: 'join', room, name: 'Ada', resume: { id: seat.id, secret: seat.secret, received: 0 } });
+    assert.equal((await back.next()).type, 'joined');
+    assert.equal((await witness.next('peer-joined')).previous, seat.id);
+  }
+
+  test("`previous` only with the seat's secret: after a restart, a claim of someone's id is a plain join", async (t) => {
+    const before = await setup(t);
+    const after = await setup(t);
+    await forgedPrevious(t, before, after);
+  });
+
+  test(
+    "`previous` only with the seat's secret, over Redis: an id no one holds is not anyone's to claim",
+    { skip: REDIS_SKIP },
+    async (t) => {
+      const redis = await startRedis(t);
+      const [one, two] = await Promise.all([1, 2].map(() => setup(t, { redisUrl: redis.url })));
+      await forgedPrevious(t, one, two);
+    },
+  );
+
+  test('TURN credentials never outlive the join token: on join they end with it, and a resume after it hands out none', async (t) => {
+    const server = await setup(t, { joinSecret: SECRET, resumeGraceMs: 10_000, turn: TURN });
+    const token = createJoinToken(SECRET, { room: 'r', ttlSeconds: 2 });
+    const { expires } = verifyJoinToken(SECRET, token, 'r').claims;
+    const a = await Client.open(t, server);
+    a.send({ type: 'join', room: 'r', name: 'Ada', token });
+    const joined = await a.next();
+    assert.equal(joined.type, 'joined');
+    const expiry = turnExpiry(joined.iceServers);
+    assert.ok(expiry !== undefined && expiry <= expires, `TURN valid until ${expiry}, token until ${expires}`);
+    while (verifyJoinToken(SECRET, token, 'r').ok) await sleep(100);
+    a.ws.terminate();
+    const back = await Client.open(t, server);
+    back.send({ type: 'join', room: 'r', name: 'Ada', resume: { id: joined.id, secret: joined.secret, received: 0 } });
+    const resumed = await back.next();
+    assert.equal(resumed.type, 'resumed');
+    assert.equal(turnExpiry(resumed.iceServers), undefined, JSON.stringify(resumed.iceServers));
+  });
+
+  test("without tokens, a seat's relay access ends TURN_MAX_SECONDS after its join, however often it resumes", async (t) => {
+    const server = await setup(t, { resumeGraceMs: 10_000, turn: { ...TURN, ttlSeconds: 3600 }, turnMaxSeconds: 120 });
+    const start = Math.floor(Date.now() / 1000);
+    let client = await Client.open(t, server);
+    client.send({ type: 'join', room: 'r', name: 'Ada' });
+    const joined = await client.next();
+    const limit = start + 120 + 1;
+    assert.ok(turnExpiry(joined.iceServers) <= limit, `${turnExpiry(joined.iceServers)} > ${limit}`);
+    for (let i = 0; i < 3; i++) {
+      await sleep(1100);
+      client.ws.terminate();
+      client = await Client.open(t, server);
+      client.send({
+        type: 'join',
+        room: 'r',
+        name: 'Ada',
+        resume: { id: joined.id, secret: joined.secret, received: 0 },
+      });
+      const resumed = await client.next();
+      assert.equal(resumed.type, 'resumed');
+      assert.ok(
+        turnExpiry(resumed.iceServers) <= limit,
+        `resume ${i + 1}: ${turnExpiry(resumed.iceServers)} > ${limit}`,
+      );
+    }
+    // The one-hour credential of a seat without a deadline would have said so.
+    const fresh = await Client.open(t, await setup(t, { turn: { ...TURN, ttlSeconds: 3600 } }));
+    fresh.send({ type: 'join', room: 'r', name: 'Bo' });
+    assert.ok(turnExpiry((await fresh.next()).iceServers) >= start + 3600);
+  });
+});
+
 describe('the token command and the log', () => {
   /** Runs the bin with `args` and `env`; resolves with its exit code and output. */
   async function runBin(args, env = {}) {
@@ -217,6 +355,11 @@ describe('the token command and the log', () => {
     const badTtl = await runBin(['token', '--room', 'r', '--ttl', 'soon'], { JOIN_SECRET: SECRET });
     assert.equal(badTtl.code, 2);
     assert.match(badTtl.stderr, /--ttl/);
+    // A name no element would show is not issued.
+    const longName = await runBin(['token', '--room', 'r', '--name', 'x'.repeat(65)], { JOIN_SECRET: SECRET });
+    assert.equal(longName.code, 2);
+    assert.match(longName.stderr, /a name has at most 64 characters/);
+    assert.equal(longName.stdout, '');
   });
 
   test('the server says what is on at start-up, and never prints a token, a secret or a TURN credential', async (t) => {
@@ -283,6 +426,56 @@ describe('the token command and the log', () => {
 });
 
 describe('in the element', () => {
+  test('a message from the server the element cannot read is reported, and the element stays in the room', async (t) => {
+    const { pages } = await startServers(t);
+    // A signaling server that, once the element is in, sends a peer with a name no server should pass on.
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    t.after(() => new Promise((resolve) => wss.close(resolve)));
+    await once(wss, 'listening');
+    const seen = { closed: false, pings: 0 };
+    wss.on('connection', (ws) => {
+      ws.on('close', () => (seen.closed = true));
+      ws.on('message', (data) => {
+        const message = JSON.parse(String(data));
+        if (message.type === 'ping') seen.pings += 1;
+        if (message.type !== 'join') return;
+        ws.send(
+          JSON.stringify({
+            type: 'joined',
+            room: message.room,
+            id: 'me',
+            peers: [],
+            polite: false,
+            iceServers: [],
+            secret: 's',
+          }),
+        );
+        ws.send(JSON.stringify({ type: 'peer-joined', id: 'long', name: 'x'.repeat(65), polite: true, seq: 1 }));
+      });
+    });
+    const [browser] = await launchBrowsers(t, [() => launchChromium({ label: 'A' })]);
+    const signalingUrl = `ws://127.0.0.1:${wss.address().port}/signal`;
+    const page = await browser.open(
+      pages.pageUrl({ room: 'r', name: 'Ada', attributes: { 'signaling-url': signalingUrl } }),
+    );
+    await page.call();
+    const error = await page.nextEvent('rtc-call-error');
+    assert.equal(error.detail.code, 'protocol');
+    assert.match(error.detail.message, /cannot read: "name" is longer than 64 characters/);
+    // Still in the room, still talking to the server: the next ping comes on the same socket.
+    const pings = seen.pings;
+    await withTimeout(
+      (async () => {
+        while (seen.pings <= pings) await sleep(100);
+      })(),
+      'a ping after the bad message',
+      10_000,
+    );
+    assert.equal(seen.closed, false);
+    assert.equal(await page.state(), 'waiting');
+    assert.deepEqual(await page.events('rtc-call-peer-joined'), []);
+  });
+
   test('no token or a wrong one: failed with unauthorized, said in the element; a valid token joins', async (t) => {
     const { pages } = await startServers(t, { env: { JOIN_SECRET: SECRET } });
     const room = uniqueRoom('token');
