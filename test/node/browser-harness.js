@@ -591,10 +591,12 @@ class BrowserHandle {
   /**
    * Opens `url` in a new page, waits for `<rtc-call>` to be defined, installs the recorder. With
    * `html` (playwright only), the page is that text, as if `url` had served it: the page's origin
-   * is `url`'s, and no page server is needed where the browser runs.
+   * is `url`'s, and no page server is needed where the browser runs. `init` (playwright only) is
+   * a function that runs in the page before any of its scripts.
    */
-  async open(url, { html } = {}) {
+  async open(url, { html, init } = {}) {
     const page = await this.browser.newPage();
+    if (init) await page.addInitScript(init);
     if (html !== undefined) {
       await page.route(url, (route) =>
         route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html }),
