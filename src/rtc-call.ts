@@ -5,7 +5,7 @@ import { property } from 'lit/decorators.js';
 import { live } from 'lit/directives/live.js';
 import { CallController } from './call-controller.js';
 import { isActive, isInCall, type CallState } from './call-state.js';
-import { DEFAULT_MAX_FILE_SIZE, jsonAttribute, readLabels, readMaxFileSize } from './config.js';
+import { jsonAttribute, readLabels, readMaxFileSize } from './config.js';
 import { RtcCallError, toRtcCallError } from './errors.js';
 import { emit } from './events.js';
 import { formatLabel, type LabelKey, type RtcCallLabels } from './labels.js';
@@ -114,7 +114,8 @@ export class RtcCall extends LitElement {
    * The largest file accepted from the peer, in bytes (default 100 MiB): an announced file above
    * it is refused, and the sender told why. Received files are held in memory until whole.
    */
-  @property({ type: Number, attribute: 'max-file-size' }) maxFileSize = DEFAULT_MAX_FILE_SIZE;
+  // 100 MiB, DEFAULT_MAX_FILE_SIZE, written out so the API reference shows it.
+  @property({ type: Number, attribute: 'max-file-size' }) maxFileSize = 104857600;
 
   /** Microphone off: the track is disabled (not removed), and the peer is told. */
   @property({ type: Boolean, reflect: true }) muted = false;

@@ -76,6 +76,42 @@ describe('<rtc-call> accessibility', () => {
     }
   });
 
+  it('the lobby: a knock is axe-clean, announced, and Admit / Decline are reached with Tab and pressed with Enter', async () => {
+    const url = await executeServerCommand<string, undefined>('signaling-url');
+    const room = `a11y-${Math.random().toString(36).slice(2)}`;
+    const el = await fixture<RtcCall>(html`<rtc-call lobby room=${room} signaling-url=${url}></rtc-call>`);
+    await el.call();
+    const knocker = new WebSocket(url);
+    const heard: string[] = [];
+    knocker.addEventListener('message', ({ data }) => heard.push(JSON.parse(data as string).type));
+    await new Promise((resolve) => knocker.addEventListener('open', resolve, { once: true }));
+    try {
+      const knocked = new Promise<CustomEvent>((resolve) =>
+        el.addEventListener('rtc-call-knock', resolve, { once: true }),
+      );
+      knocker.send(JSON.stringify({ type: 'join', room, name: 'Knocker' }));
+      expect((await knocked).detail.name).to.equal('Knocker');
+      await el.updateComplete;
+      await expect(el).to.be.accessible();
+      expect(part(el, 'knock').getAttribute('aria-label')).to.equal('Knocker wants to join');
+      // The lobby comes before the controls: Admit, then Decline, in Tab order.
+      part(el, 'admit-button').focus();
+      expect(focusedPart(el)).to.equal('admit-button');
+      await sendKeys({ press: 'Tab' });
+      expect(focusedPart(el)).to.equal('decline-button');
+      await sendKeys({ press: 'Enter' });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await el.updateComplete;
+      expect(el.knocks).to.deep.equal([]);
+      expect(el.shadowRoot!.querySelector('[part="lobby"]')).to.equal(null);
+      expect(heard).to.include('error');
+      expect(heard).to.not.include('peer-joined');
+    } finally {
+      knocker.close();
+      await el.hangup();
+    }
+  });
+
   it('keyboard only: Tab in control order, Start → Call → Mute → Hang up with Enter and Space', async () => {
     const el = await fixture<RtcCall>(html`<rtc-call loopback></rtc-call>`);
     part(el, 'start-button').focus();

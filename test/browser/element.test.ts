@@ -1,4 +1,5 @@
 import { expect, fixture, html } from '@open-wc/testing';
+import { DEFAULT_MAX_FILE_SIZE } from '../../src/config.js';
 import type { RtcCall } from '../../src/rtc-call.js';
 import { loopbackCall, part, untilState } from './helpers.js';
 
@@ -29,6 +30,8 @@ describe('<rtc-call> element', () => {
         ice-transport-policy="relay"
         constraints='{"audio":false,"video":true}'
         loopback
+        lobby
+        max-file-size="1000"
       ></rtc-call>
     `);
     expect(el.room).to.equal('r1');
@@ -39,6 +42,19 @@ describe('<rtc-call> element', () => {
     expect(el.iceTransportPolicy).to.equal('relay');
     expect(el.constraints).to.deep.equal({ audio: false, video: true });
     expect(el.loopback).to.equal(true);
+    expect(el.lobby).to.equal(true);
+    expect(el.maxFileSize).to.equal(1000);
+    // The default, written out in the element, is the one the in-call features fall back on.
+    const plain = await fixture<RtcCall>(html`<rtc-call></rtc-call>`);
+    expect(plain.maxFileSize).to.equal(DEFAULT_MAX_FILE_SIZE);
+    expect(plain.lobby).to.equal(false);
+  });
+
+  it('a max-file-size that is not a whole number of bytes is a bad-config error', async () => {
+    const el = await fixture<RtcCall>(html`<rtc-call></rtc-call>`);
+    const error = new Promise<CustomEvent>((resolve) => el.addEventListener('rtc-call-error', resolve, { once: true }));
+    el.setAttribute('max-file-size', 'lots');
+    expect((await error).detail.code).to.equal('bad-config');
   });
 
   it('state is reflected and read-only', async () => {
