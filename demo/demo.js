@@ -318,6 +318,7 @@ const EVENTS = [
   'rtc-call-remote-stream',
   'rtc-call-peer-joined',
   'rtc-call-peer-left',
+  'rtc-call-knock',
   'rtc-call-peer-media',
   'rtc-call-message',
   'rtc-call-file-progress',
