@@ -223,6 +223,27 @@ async function pressInLobby(page, part) {
   await page.page.keyboard.press('Enter');
 }
 
+/**
+ * A host page with `lobby` (on `hostPages`) and a guest page (on `guestPages`), each in its own
+ * Chromium: the host waits in the room, the guest has knocked; `knock` is the host's
+ * `rtc-call-knock` detail.
+ */
+async function knockInBrowsers(t, hostPages, guestPages = hostPages, guestAttributes = {}) {
+  const room = uniqueRoom('lobby');
+  const [hostBrowser, guestBrowser] = await launchBrowsers(t, [
+    () => launchChromium({ label: 'host' }),
+    () => launchChromium({ label: 'guest' }),
+  ]);
+  const host = await hostBrowser.open(hostPages.pageUrl({ room, name: 'Host', attributes: { lobby: '' } }));
+  const guest = await guestBrowser.open(guestPages.pageUrl({ room, name: 'Guest', attributes: guestAttributes }));
+  await Promise.all([host.armFrames(), guest.armFrames()]);
+  await host.call();
+  await host.waitForState('waiting');
+  await guest.call();
+  const { detail: knock } = await host.nextEvent('rtc-call-knock');
+  return { host, guest, knock };
+}
+
 describe('the lobby in the element', () => {
   test('a raw client knocking at an element with lobby gets no signal and no name; the element shows the knock', async (t) => {
     const { server, pages } = await startServers(t);
@@ -318,18 +339,8 @@ describe('the lobby in the element', () => {
 
   test('declined in the element: failed with `declined`, said in the element', async (t) => {
     const { pages } = await startServers(t);
-    const room = uniqueRoom('lobby');
-    const [hostBrowser, guestBrowser] = await launchBrowsers(t, [
-      () => launchChromium({ label: 'host' }),
-      () => launchChromium({ label: 'guest' }),
-    ]);
-    const host = await hostBrowser.open(pages.pageUrl({ room, name: 'Host', attributes: { lobby: '' } }));
-    const guest = await guestBrowser.open(pages.pageUrl({ room, name: 'Guest' }));
-    await host.call();
-    await host.waitForState('waiting');
-    await guest.call();
-    const { detail } = await host.nextEvent('rtc-call-knock');
-    await host.evaluate((id) => document.querySelector('rtc-call').decline(id), detail.peerId);
+    const { host, guest, knock } = await knockInBrowsers(t, pages);
+    await host.evaluate((id) => document.querySelector('rtc-call').decline(id), knock.peerId);
     await guest.waitForState('failed');
     const error = await guest.nextEvent('rtc-call-error');
     assert.equal(error.detail.code, 'declined');
@@ -339,17 +350,7 @@ describe('the lobby in the element', () => {
 
   test('a knock nobody answers: the guest fails with `declined` after KNOCK_TIMEOUT_MS', async (t) => {
     const { pages } = await startServers(t, { env: { KNOCK_TIMEOUT_MS: '2000' } });
-    const room = uniqueRoom('lobby');
-    const [hostBrowser, guestBrowser] = await launchBrowsers(t, [
-      () => launchChromium({ label: 'host' }),
-      () => launchChromium({ label: 'guest' }),
-    ]);
-    const host = await hostBrowser.open(pages.pageUrl({ room, name: 'Host', attributes: { lobby: '' } }));
-    const guest = await guestBrowser.open(pages.pageUrl({ room, name: 'Guest' }));
-    await host.call();
-    await host.waitForState('waiting');
-    await guest.call();
-    await host.nextEvent('rtc-call-knock');
+    const { host, guest } = await knockInBrowsers(t, pages);
     await guest.waitForState('failed', 10_000);
     assert.equal((await guest.nextEvent('rtc-call-error')).detail.code, 'declined');
     assert.match(await guest.statusText(), /nobody let you in within 2 s/);
@@ -369,22 +370,12 @@ describe('the lobby in the element', () => {
         return pages;
       }),
     );
-    const room = uniqueRoom('lobby');
-    const [hostBrowser, guestBrowser] = await launchBrowsers(t, [
-      () => launchChromium({ label: 'host (server one)' }),
-      () => launchChromium({ label: 'guest (server two)' }),
-    ]);
-    const host = await hostBrowser.open(one.pageUrl({ room, name: 'Host', attributes: { lobby: '' } }));
-    const guest = await guestBrowser.open(two.pageUrl({ room, name: 'Guest' }));
-    await Promise.all([host.armFrames(), guest.armFrames()]);
-    await host.call();
-    await host.waitForState('waiting');
-    await guest.call();
-    const { detail } = await host.nextEvent('rtc-call-knock');
-    assert.equal(detail.name, 'Guest');
+    // The host on server one, the guest on server two.
+    const { host, guest, knock } = await knockInBrowsers(t, one, two);
+    assert.equal(knock.name, 'Guest');
     await sleep(500);
     assert.deepEqual(await guest.events('rtc-call-peer-joined'), []);
-    await host.evaluate((id) => document.querySelector('rtc-call').admit(id), detail.peerId);
+    await host.evaluate((id) => document.querySelector('rtc-call').admit(id), knock.peerId);
     await expectMediaFlowing([host, guest], { frames: 5 });
   });
 
@@ -392,21 +383,8 @@ describe('the lobby in the element', () => {
     const { server, pages } = await startServers(t);
     const proxy = await startTcpProxy({ targetPort: server.port });
     t.after(() => proxy.close());
-    const room = uniqueRoom('lobby');
-    const [hostBrowser, guestBrowser] = await launchBrowsers(t, [
-      () => launchChromium({ label: 'host' }),
-      () => launchChromium({ label: 'guest' }),
-    ]);
-    const host = await hostBrowser.open(pages.pageUrl({ room, name: 'Host', attributes: { lobby: '' } }));
-    const guest = await guestBrowser.open(
-      pages.pageUrl({ room, name: 'Guest', attributes: { 'signaling-url': proxy.signalUrl } }),
-    );
-    await Promise.all([host.armFrames(), guest.armFrames()]);
-    await host.call();
-    await host.waitForState('waiting');
-    await guest.call();
-    const { detail } = await host.nextEvent('rtc-call-knock');
-    await host.evaluate((id) => document.querySelector('rtc-call').admit(id), detail.peerId);
+    const { host, guest, knock } = await knockInBrowsers(t, pages, pages, { 'signaling-url': proxy.signalUrl });
+    await host.evaluate((id) => document.querySelector('rtc-call').admit(id), knock.peerId);
     await expectMediaFlowing([host, guest], { frames: 5 });
     await guest.trackStatus();
     const before = proxy.connections.length;
