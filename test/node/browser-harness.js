@@ -301,6 +301,23 @@ async function freeUdpPort() {
   return port;
 }
 
+/** Whether a TCP listener can take `port` on 127.0.0.1 right now. */
+function tcpFree(port) {
+  return new Promise((resolve) => {
+    const server = createNetServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** A port free right now on 127.0.0.1 for UDP and TCP both: coturn listens on each. */
+async function freeRelayPort() {
+  for (;;) {
+    const port = await freeUdpPort();
+    if (await tcpFree(port)) return port;
+  }
+}
+
 /**
  * Starts coturn on 127.0.0.1 with a free port, the static user `u:p` in realm `rtc-call.test`
  * (or, with `authSecret`, coturn's `use-auth-secret` credentials: what TURN_SECRET issues),
@@ -309,22 +326,37 @@ async function freeUdpPort() {
  * Fails, saying how to install it, when coturn is missing. `stop()` kills it (SIGCONT first, in
  * case a test left it stopped) and resolves when it exited; it may be called again.
  */
-export async function startCoturn({
-  user = 'u',
-  password = 'p',
-  realm = 'rtc-call.test',
-  authSecret,
-  verbose = false,
-  binary = TURN_BINARY,
-  namespace,
-  ip = '127.0.0.1',
-  port: fixedPort,
-  deniedPeers = [],
-} = {}) {
+export async function startCoturn(options = {}) {
+  const { binary = TURN_BINARY, namespace, port: fixedPort } = options;
   if (!existsSync(binary)) {
     throw new Error(`coturn is not installed (${binary} is missing): apt-get install -y coturn`);
   }
-  const port = fixedPort ?? (namespace ? 3478 : await freeUdpPort());
+  if (fixedPort !== undefined || namespace) return launchCoturn(options, fixedPort ?? 3478);
+  // A free port can be taken between the check and coturn's bind (every test server here listens
+  // on port 0): then again, on another.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launchCoturn(options, await freeRelayPort());
+    } catch (error) {
+      if (attempt === 3 || !/Address already in use/.test(error.message)) throw error;
+    }
+  }
+}
+
+async function launchCoturn(
+  {
+    user = 'u',
+    password = 'p',
+    realm = 'rtc-call.test',
+    authSecret,
+    verbose = false,
+    binary = TURN_BINARY,
+    namespace,
+    ip = '127.0.0.1',
+    deniedPeers = [],
+  },
+  port,
+) {
   const dir = mkdtempSync(`${tmpdir()}/rtc-call-coturn-`);
   const command = namespace ? ['ip', 'netns', 'exec', namespace, binary] : [binary];
   const child = spawn(
