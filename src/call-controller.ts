@@ -51,8 +51,6 @@ export class CallController implements ReactiveController {
   #sessions: RoomSession[] = [];
   /** Display names of the peers in the room, by peer id. */
   readonly #names = new Map<string, string>();
-  /** Who waits in our lobby, by peer id: their names. */
-  readonly #knocks = new Map<string, string>();
   #starting: Promise<MediaStream> | undefined;
   #cancelJoin: (() => void) | undefined;
   /** The signaling socket, opened when the camera starts so that Call does not wait for it. */
@@ -133,7 +131,7 @@ export class CallController implements ReactiveController {
   }
   /** Who waits in the lobby to be let in, in the order they knocked. */
   get knocks(): { peerId: string; name: string }[] {
-    return [...this.#knocks].map(([peerId, name]) => ({ peerId, name }));
+    return (this.#sessions[0]?.knocks ?? []).map(({ id, name }) => ({ peerId: id, name }));
   }
 
   /** Lets someone in from the lobby (`admit`) or turns them away. */
@@ -368,12 +366,10 @@ export class CallController implements ReactiveController {
         this.#setState('waiting', { key: 'peerLeft', params: { name: peer.name } });
       },
       knock: (peer) => {
-        this.#knocks.set(peer.id, peer.name);
         this.#host.requestUpdate();
         emit(this.#host, 'rtc-call-knock', { peerId: peer.id, name: peer.name });
       },
       knockGone: (peer, admitted) => {
-        this.#knocks.delete(peer.id);
         this.#host.requestUpdate();
         // Let in, they join (peer-joined follows); otherwise the page hears they are gone.
         if (!admitted) emit(this.#host, 'rtc-call-peer-left', { peerId: peer.id, name: peer.name });
@@ -434,7 +430,6 @@ export class CallController implements ReactiveController {
     this.#remotePeerId = undefined;
     this.#setupFrom = this.#setupTime = undefined;
     this.#names.clear();
-    this.#knocks.clear();
   }
 
   /** The one place state changes: refuses illegal moves, re-renders, emits one event. */

@@ -1,5 +1,5 @@
 import { PeerChannel, type MediaState } from './data-channel.js';
-import { DEFAULT_MAX_FILE_SIZE } from './config.js';
+import { DEFAULT_MAX_FILE_SIZE, readMaxFileSize } from './config.js';
 import { RtcCallError, mediaError } from './errors.js';
 import { emit } from './events.js';
 import { summarizeStats, type CallStats, type StatsSample } from './stats.js';
@@ -108,8 +108,12 @@ export class InCall {
       {
         maxMessageSize: () => connection.sctp?.maxMessageSize,
         maxFileSize: () => {
-          const max = this.#host.maxFileSize;
-          return Number.isSafeInteger(max) && max >= 0 ? max : DEFAULT_MAX_FILE_SIZE;
+          try {
+            return readMaxFileSize(this.#host.maxFileSize);
+          } catch {
+            // The element reported it (bad-config).
+            return DEFAULT_MAX_FILE_SIZE;
+          }
         },
       },
     );

@@ -150,6 +150,11 @@ export class RoomSession {
     });
   }
 
+  /** Who knocks at our lobby, in the order they knocked. */
+  get knocks(): PeerInfo[] {
+    return [...this.#knocks.values()];
+  }
+
   /** Lets in (`admit`) or turns away someone knocking; false if no one with that id knocks. */
   decide(id: string, admit: boolean): boolean {
     if (this.#closed || !this.#knocks.has(id) || !this.#signaling.decide) return false;
