@@ -22,7 +22,7 @@ function minifyStyles() {
   };
 }
 
-/** Chunks are named by their hash: those of an earlier build would stay beside the new ones. */
+/** Earlier builds split the bundle into `dist/chunks/`: what such a build left there goes. */
 function cleanChunks() {
   return {
     name: 'clean-chunks',
@@ -33,27 +33,17 @@ function cleanChunks() {
 }
 
 /**
- * `dist/rtc-call.js` for `<script type="module" src=".../rtc-call.js">`: the element, Lit
- * (production build) and webrtc-adapter's common shims. Beside it, `dist/chunks/` holds what is
- * fetched on demand: one browser's own adapter shims at load, the in-call features and the
- * WebSocket client when the camera is asked for.
+ * `dist/rtc-call.js` for `<script type="module" src=".../rtc-call.js">`: one self-contained file
+ * (CONTRACT §1) with the element, Lit (production build), webrtc-adapter's shims, the signaling
+ * client and the in-call features. Copied alone, renamed or loaded with a query string, it fetches
+ * nothing else: the dynamic imports that let a bundler load parts of `lib/` later are inlined.
  */
-const BUNDLED = /\/src\/(define|rtc-call)\.ts$|\/webrtc-adapter\/src\/js\/(common_shim|utils)\.js$|\/sdp\/sdp\.js$/;
-
 export default {
   input: 'src/define.ts',
-  // Lets the bundle export what its chunks import from it, instead of a re-exporting facade.
-  preserveEntrySignatures: 'allow-extension',
-  output: {
-    dir: 'dist',
-    format: 'es',
-    sourcemap: true,
-    entryFileNames: 'rtc-call.js',
-    chunkFileNames: 'chunks/[name]-[hash].js',
-    // webrtc-adapter's common shims (and the sdp parser they use) serve every browser: in the
-    // bundle with the element, so a browser's own shims are one request.
-    manualChunks: (id) => (BUNDLED.test(id) ? 'rtc-call' : undefined),
-  },
+  // The sdp parser is CommonJS, so rollup keeps it whole unless told that importing it does
+  // nothing: the shims the element keeps (src/adapter/shims.ts) never call it.
+  treeshake: { moduleSideEffects: (id) => !/\/node_modules\/sdp\//.test(id) },
+  output: { file: 'dist/rtc-call.js', format: 'es', sourcemap: true, inlineDynamicImports: true },
   plugins: [
     cleanChunks(),
     // No "development" export condition: Lit resolves to its production build.

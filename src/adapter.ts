@@ -1,5 +1,3 @@
-import { detectBrowser } from 'webrtc-adapter/src/js/utils.js';
-
 /** What webrtc-adapter's `detectBrowser` tells its shims. */
 export interface BrowserDetails {
   browser: string | null;
@@ -10,23 +8,18 @@ export interface BrowserDetails {
 /** One of webrtc-adapter's shims: patches `window` for the browser described. */
 export type Shim = (window: Window, details: BrowserDetails) => void;
 
+let ready: Promise<void> | undefined;
+
 /**
- * webrtc-adapter applied the way its own `adapter_factory.js` does it, shim for shim and in the
- * same order, except that only this browser's shims are loaded: the factory imports Chrome's,
- * Firefox's and Safari's together, while a page needs one of them. Each is a chunk beside the
- * bundle (`src/adapter/`).
- *
- * Resolves once the shims are in place; nothing may touch getUserMedia or RTCPeerConnection before.
+ * webrtc-adapter's shims for this browser (`src/adapter/shims.ts`), applied once, on first use and
+ * never at import, so that importing rtc-call where there is no `window` (SSR) does nothing.
+ * Anything that touches getUserMedia or RTCPeerConnection awaits this first.
  */
-export const adapterReady: Promise<void> = (async () => {
-  const details = detectBrowser(window);
-  const { shims } =
-    details.browser === 'chrome' && details.version !== null // the factory leaves an unknown Chrome alone
-      ? await import('./adapter/chrome.js')
-      : details.browser === 'firefox'
-        ? await import('./adapter/firefox.js')
-        : details.browser === 'safari'
-          ? await import('./adapter/safari.js')
-          : { shims: [] };
-  for (const shim of shims) shim(window, details);
-})();
+export function adapterReady(): Promise<void> {
+  return (ready ??= import('./adapter/shims.js').then(({ detectBrowser, SHIMS }) => {
+    const details = detectBrowser(window);
+    // The factory leaves a Chrome of unknown version alone.
+    if (details.browser === 'chrome' && details.version === null) return;
+    for (const shim of SHIMS[details.browser ?? ''] ?? []) shim(window, details);
+  }));
+}

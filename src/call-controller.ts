@@ -175,6 +175,13 @@ export class CallController implements ReactiveController {
         iceServers: readIceServers(this.#host.iceServers),
         iceTransportPolicy: readIceTransportPolicy(this.#host.iceTransportPolicy),
       };
+      // Before the camera prompt too: there is no call to make in a browser without WebRTC.
+      if (typeof RTCPeerConnection !== 'function') {
+        throw new RtcCallError(
+          'unsupported',
+          'This browser cannot make video calls (it has no WebRTC) — open the page in a recent Chrome, Edge, Firefox or Safari.',
+        );
+      }
     } catch (error) {
       const failure = toRtcCallError(error, 'bad-config');
       this.#fail(failure);
@@ -263,12 +270,15 @@ export class CallController implements ReactiveController {
       loadSession().catch(() => {});
       if (!this.#host.loopback) loadWebSocket().catch(() => {});
       if (!this.#host.loopback) this.#openEarly();
-      await loadPart(() => adapterReady, "webrtc-adapter's shims for this browser");
+      await loadPart(adapterReady, "webrtc-adapter's shims for this browser");
       let stream: MediaStream;
       try {
         stream = await navigator.mediaDevices.getUserMedia(constraints);
       } catch (error) {
-        throw mediaError(error);
+        throw mediaError(error, [
+          ...(constraints.video ? (['camera'] as const) : []),
+          ...(constraints.audio ? (['microphone'] as const) : []),
+        ]);
       }
       let inCall: InCall;
       try {

@@ -15,7 +15,9 @@ export type RtcCallErrorCode =
   /** We knocked in the room's lobby and were not let in (turned away, or nobody answered). */
   | 'declined'
   /** The peer refused a file we sent (too big for it, or it was receiving another). */
-  | 'file-refused';
+  | 'file-refused'
+  /** This browser cannot make WebRTC calls (no `RTCPeerConnection`); Start and the preview still work. */
+  | 'unsupported';
 
 /** The one error type of rtc-call: a readable `message`, a stable `code`, the original `cause`. */
 export class RtcCallError extends Error {
@@ -28,17 +30,46 @@ export class RtcCallError extends Error {
   }
 }
 
-/** Maps a `getUserMedia` rejection to an error a person can act on. */
-export function mediaError(error: unknown): RtcCallError {
+/** The permissions policy features an iframe's `allow` attribute grants. */
+type Feature = 'camera' | 'microphone' | 'display-capture';
+
+/**
+ * The features of `wanted` this document may not use because the page that frames it did not list
+ * them in its iframe's `allow` attribute. Chromium says so (`document.featurePolicy`); elsewhere,
+ * inside any frame, all of `wanted` are suspects, since a refusal there looks like a person's.
+ */
+function blockedByFrame(wanted: Feature[]): Feature[] {
+  if (window.self === window.top) return [];
+  const policy = (document as { featurePolicy?: { allowsFeature(feature: string): boolean } }).featurePolicy;
+  return policy ? wanted.filter((feature) => !policy.allowsFeature(feature)) : wanted;
+}
+
+/** Maps a `getUserMedia` (or, with `display-capture`, `getDisplayMedia`) rejection to an error a person can act on. */
+export function mediaError(error: unknown, wanted: Feature[] = ['camera', 'microphone']): RtcCallError {
   const name = error instanceof Error ? error.name : '';
   switch (name) {
     case 'NotAllowedError':
-    case 'SecurityError':
+    case 'SecurityError': {
+      const blocked = blockedByFrame(wanted);
+      const screen = wanted.includes('display-capture');
+      if (blocked.length > 0) {
+        const allow = screen ? 'display-capture' : 'camera; microphone';
+        return new RtcCallError(
+          'media-denied',
+          `This page is inside an iframe that may not use the ${screen ? 'screen' : 'camera or microphone'}: ` +
+            `the page that embeds it must add allow="${allow}" to its <iframe>` +
+            (screen ? '.' : ' (and display-capture for screen sharing).'),
+          { cause: error },
+        );
+      }
       return new RtcCallError(
         'media-denied',
-        'Camera permission was denied — allow it in the address bar and press Start again.',
+        screen
+          ? 'Screen sharing was not allowed — press Share screen again and pick a screen or window.'
+          : 'Camera permission was denied — allow it in the address bar and press Start again.',
         { cause: error },
       );
+    }
     case 'NotFoundError':
     case 'OverconstrainedError':
       return new RtcCallError(
@@ -70,8 +101,8 @@ export function toRtcCallError(error: unknown, fallback: RtcCallErrorCode = 'pro
 }
 
 /**
- * The parts of rtc-call fetched on demand (`chunks/` beside `rtc-call.js`), with a failure a
- * person can act on: a site that copied only `rtc-call.js` gets told so.
+ * The parts of rtc-call that the npm entry points load on demand (a bundler splits them off; the
+ * single-file `rtc-call.js` has them inside), with a failure a person can act on.
  */
 export async function loadPart<T>(load: () => Promise<T>, what: string): Promise<T> {
   try {
@@ -79,7 +110,7 @@ export async function loadPart<T>(load: () => Promise<T>, what: string): Promise
   } catch (error) {
     throw new RtcCallError(
       'load-failed',
-      `Could not load ${what} — serve the chunks/ folder next to rtc-call.js. (${String(error)})`,
+      `Could not load ${what}, a part of rtc-call that this page's build splits off — check that the build's other files are served beside it. (${String(error)})`,
       { cause: error },
     );
   }

@@ -175,7 +175,7 @@ export class InCall {
     try {
       display = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
     } catch (error) {
-      throw mediaError(error);
+      throw mediaError(error, ['display-capture']);
     }
     const [track] = display.getVideoTracks();
     if (!track) throw new RtcCallError('media-not-found', 'The screen share has no video.');
@@ -223,7 +223,7 @@ export class InCall {
     try {
       fresh = await navigator.mediaDevices.getUserMedia({ [kind]: { deviceId: { exact: deviceId } } });
     } catch (error) {
-      throw mediaError(error);
+      throw mediaError(error, [kind === 'audio' ? 'microphone' : 'camera']);
     }
     const [track] = fresh.getTracks();
     if (!track) return;

@@ -19,17 +19,6 @@ declare module 'webrtc-adapter/src/js/common_shim.js' {
   export const removeExtmapAllowMixed: AdapterShim;
 }
 
-declare module 'webrtc-adapter/src/js/chrome/chrome_shim.js' {
-  export const shimGetUserMedia: AdapterShim;
-  export const shimMediaStream: AdapterShim;
-  export const shimPeerConnection: AdapterShim;
-  export const shimOnTrack: AdapterShim;
-  export const shimAddTrackRemoveTrack: AdapterShim;
-  export const shimGetSendersWithDtmf: AdapterShim;
-  export const shimSenderReceiverGetStats: AdapterShim;
-  export const fixNegotiationNeeded: AdapterShim;
-}
-
 declare module 'webrtc-adapter/src/js/firefox/firefox_shim.js' {
   export const shimGetUserMedia: AdapterShim;
   export const shimPeerConnection: AdapterShim;

@@ -18,7 +18,7 @@ const TYPES: Record<string, string> = {
 export interface StaticRoots {
   /** Folder served at `/` (the demo); none: only the bundle, `/signal` and `/healthz`. */
   demo: string | undefined;
-  /** Folder holding `rtc-call.js` and its `chunks/`, served at `/rtc-call.js` and `/chunks/`. */
+  /** Folder holding `rtc-call.js` (and its source map), served at `/rtc-call.js`. */
   dist: string;
 }
 
@@ -47,9 +47,6 @@ const COMMON = {
   'Referrer-Policy': 'no-referrer',
 };
 
-/** `chunks/name-HASH.js`: named by its content, so it never changes under its name. */
-const HASHED = /^\/chunks\/[\w.-]+-[\w-]{8,}\.js(\.map)?$/;
-
 /** The policy for an HTML page: DEMO_CSP, with the hash of each inline script allowed. */
 export function pageCsp(html: string): string {
   const hashes = [...html.matchAll(/<script(?![^>]*\bsrc=)[^>]*>([\s\S]*?)<\/script>/g)].map(
@@ -60,8 +57,7 @@ export function pageCsp(html: string): string {
 
 /**
  * GET/HEAD for the demo, the bundle (any origin may load it) and `/healthz`. The bundle and
- * pages are revalidated by ETag, so a rebuilt bundle is never served stale; the chunks it
- * fetches are named by their content and cached for a year (`immutable`).
+ * pages are revalidated by ETag, so a rebuilt bundle is never served stale.
  */
 export function createRequestHandler(roots: StaticRoots, healthy: () => boolean) {
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
@@ -80,9 +76,7 @@ export function createRequestHandler(roots: StaticRoots, healthy: () => boolean)
       response.end(ok ? 'ok\n' : 'shutting down\n');
       return;
     }
-    // The bundle and the chunks it fetches on demand, beside it in `chunks/`.
-    const bundle =
-      url.pathname === '/rtc-call.js' || url.pathname === '/rtc-call.js.map' || url.pathname.startsWith('/chunks/');
+    const bundle = url.pathname === '/rtc-call.js' || url.pathname === '/rtc-call.js.map';
     const file = bundle
       ? inside(roots.dist, url.pathname)
       : roots.demo
@@ -100,7 +94,7 @@ export function createRequestHandler(roots: StaticRoots, healthy: () => boolean)
       const headers: Record<string, string> = {
         ...COMMON,
         'Content-Type': type,
-        'Cache-Control': bundle && HASHED.test(url.pathname) ? 'public, max-age=31536000, immutable' : 'no-cache',
+        'Cache-Control': 'no-cache',
         ETag: etag,
         'Last-Modified': info.mtime.toUTCString(),
       };

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createClient } from 'redis';
+import { createClient } from '@redis/client';
 import { decodeRoomEvent, encodeSignalEvent, type RoomEvent } from '../protocol.js';
 import { redact } from './config.js';
 import type { Logger } from './log.js';

@@ -551,6 +551,54 @@ export async function startPageServer({ bundleUrl }) {
   };
 }
 
+/**
+ * A web site on 127.0.0.1 (its own port, so its own origin) that serves `routes`, a map from a
+ * path to `{ body, type, headers }` (a query string is ignored when matching), as a developer's
+ * site embedding the element would: its own copy of the bundle, pages with their own
+ * Content-Security-Policy. It records every request (`path?query`), and the CSP violation
+ * reports browsers POST to `/csp-report`.
+ */
+export async function startSite(routes) {
+  const requests = [];
+  const reports = [];
+  const server = createServer((request, response) => {
+    const url = new URL(request.url ?? '/', 'http://site.invalid');
+    requests.push(url.pathname + url.search);
+    if (request.method === 'POST' && url.pathname === '/csp-report') {
+      let body = '';
+      request.on('data', (chunk) => (body += chunk));
+      request.on('end', () => {
+        reports.push(body);
+        response.writeHead(204).end();
+      });
+      return;
+    }
+    const route = routes.get(url.pathname);
+    if (!route) {
+      response.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    response
+      .writeHead(200, { 'Content-Type': route.type, 'Cache-Control': 'no-store', ...route.headers })
+      .end(route.body);
+  });
+  const port = await listenOnLoopback(server);
+  let closing;
+  return {
+    port,
+    origin: `http://127.0.0.1:${port}`,
+    requests,
+    reports,
+    close() {
+      closing ??= new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Browsers. Each launch is its own browser process; `close()` is safe to call twice.
 // ---------------------------------------------------------------------------------------------
