@@ -555,7 +555,7 @@ export async function startPageServer({ bundleUrl }) {
  * A web site on 127.0.0.1 (its own port, so its own origin) that serves `routes`, a map from a
  * path to `{ body, type, headers }` (a query string is ignored when matching), as a developer's
  * site embedding the element would: its own copy of the bundle, pages with their own
- * Content-Security-Policy. It records every request (`path?query`), and the CSP violation
+ * Content-Security-Policy. It records every request (`path?query`) but the favicon's, and the CSP violation
  * reports browsers POST to `/csp-report`.
  */
 export async function startSite(routes) {
@@ -563,6 +563,8 @@ export async function startSite(routes) {
   const reports = [];
   const server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://site.invalid');
+    // The browser's own request, answered so that it is no failed load in the page's console.
+    if (url.pathname === '/favicon.ico') return void response.writeHead(204).end();
     requests.push(url.pathname + url.search);
     if (request.method === 'POST' && url.pathname === '/csp-report') {
       let body = '';

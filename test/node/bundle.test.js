@@ -77,10 +77,9 @@ test('a copy alone on another site, renamed, with ?v=3: Chromium calls Firefox, 
 
   const copy = `${site.origin}/vendor/call-widget.js?v=3`;
   for (const call of [ada, bob]) assert.deepEqual(await scriptsOf(call), [copy], `${call.label} fetched`);
-  // Each page evaluated the copy once, as the query string named it, and asked for nothing beside
-  // it (the browsers' own favicon requests aside).
+  // Each page evaluated the copy once, as the query string named it, and asked for nothing beside it.
   assert.deepEqual(
-    site.requests.filter((path) => !['/ada.html', '/bob.html', '/favicon.ico'].includes(path)),
+    site.requests.filter((path) => !['/ada.html', '/bob.html'].includes(path)),
     ['/vendor/call-widget.js?v=3', '/vendor/call-widget.js?v=3'],
   );
 });
