@@ -455,9 +455,10 @@ const escapeHtml = (text) =>
 /**
  * Attributes a page URL may add to the element (CONTRACT §2), each a query parameter of the same
  * name: `signaling-url` (e.g. a proxy in front of the server), `ice-servers`, `ice-transport-policy`,
- * `token`, `chat`, `constraints`, `lobby` (boolean: any value), `max-file-size`.
+ * `token`, `chat`, `constraints`, `lobby` and `loopback` (booleans: any value), `max-file-size`.
  */
 export const PAGE_ATTRIBUTES = [
+  'loopback',
   'signaling-url',
   'ice-servers',
   'ice-transport-policy',
