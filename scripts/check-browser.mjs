@@ -19,6 +19,12 @@ if (!existsSync('/usr/bin/turnserver')) {
   console.error('npm test needs coturn for the relay tests: install it with `sudo apt-get install -y coturn`.');
   process.exit(1);
 }
+if (!existsSync('/usr/bin/WebKitWebDriver') || !existsSync('/usr/bin/Xvfb')) {
+  console.error(
+    'npm test needs WebKitGTK for the WebKit test: install it with `sudo apt-get install -y webkit2gtk-driver xvfb`.',
+  );
+  process.exit(1);
+}
 /** Exits with one line saying how to get `command` unless it runs. */
 function need(command, versionFlag, pkg, what) {
   try {
