@@ -2,7 +2,7 @@
 // bench/results.json and bench/RESULTS.md. `--quick` does few runs and short steps (CI checks
 // the scripts work) and writes to bench/tmp/ instead; `--out DIR` writes there. `--render`
 // measures nothing: it writes RESULTS.md again from the results.json there.
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

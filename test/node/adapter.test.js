@@ -38,7 +38,10 @@ const FACTORY = {
     ['chrome.shimMediaStream', INERT], // MediaStream exists
     ['chrome.shimPeerConnection', INERT], // Chrome 53+
     ['chrome.shimOnTrack', INERT], // Chrome 103+
-    ['chrome.shimAddTrackRemoveTrack', legacy('getLocalStreams', 'addStream', 'removeStream', 'addTrack', 'removeTrack')],
+    [
+      'chrome.shimAddTrackRemoveTrack',
+      legacy('getLocalStreams', 'addStream', 'removeStream', 'addTrack', 'removeTrack'),
+    ],
     ['chrome.shimGetSendersWithDtmf', INERT], // getSenders exists
     ['chrome.shimSenderReceiverGetStats', INERT], // Chrome 67+
     ['chrome.fixNegotiationNeeded', INERT], // Chrome 103+
@@ -75,7 +78,10 @@ const FACTORY = {
     ['common.shimParameterlessSetLocalDescription', KEPT],
     ['safari.shimRTCIceServerUrls', legacy('RTCPeerConnection')], // `url` for `urls`: the element's ice-servers must say `urls`
     ['safari.shimCreateOfferLegacy', legacy('createOffer', 'createAnswer')], // offerToReceiveAudio/Video
-    ['safari.shimCallbacksAPI', legacy('createOffer', 'createAnswer', 'setLocalDescription', 'setRemoteDescription', 'addIceCandidate')],
+    [
+      'safari.shimCallbacksAPI',
+      legacy('createOffer', 'createAnswer', 'setLocalDescription', 'setRemoteDescription', 'addIceCandidate'),
+    ],
     ['safari.shimLocalStreamsAPI', legacy('getLocalStreams', 'addStream', 'removeStream', 'addTrack')],
     ['safari.shimRemoteStreamsAPI', legacy('getRemoteStreams', 'onaddstream')],
     ['safari.shimTrackEventTransceiver', INERT], // RTCTrackEvent has `transceiver`
@@ -96,9 +102,9 @@ function factoryCalls() {
   const source = readFileSync(`${ROOT}node_modules/webrtc-adapter/src/js/adapter_factory.js`, 'utf8');
   const calls = {};
   for (const [, browser, body] of source.matchAll(/case '(\w+)':([\s\S]*?)break;/g)) {
-    calls[browser] = [...body.matchAll(/\b(commonShim|chromeShim|firefoxShim|safariShim)\.(\w+)\(window, browserDetails\)/g)].map(
-      ([, module, name]) => `${MODULES[module]}.${name}`,
-    );
+    calls[browser] = [
+      ...body.matchAll(/\b(commonShim|chromeShim|firefoxShim|safariShim)\.(\w+)\(window, browserDetails\)/g),
+    ].map(([, module, name]) => `${MODULES[module]}.${name}`);
   }
   return calls;
 }
@@ -232,7 +238,10 @@ for (const [browser, launch] of [
     const site = await startSite(
       new Map([
         ['/adapter.js', { type: 'text/javascript', body: await adapterScript() }],
-        ['/page.html', { type: 'text/html', body: '<!doctype html><title>adapter</title><script src="/adapter.js"></script>' }],
+        [
+          '/page.html',
+          { type: 'text/html', body: '<!doctype html><title>adapter</title><script src="/adapter.js"></script>' },
+        ],
       ]),
     );
     t.after(() => site.close());

@@ -113,7 +113,10 @@ async function framed(t, server, browser, allow) {
     new Map([
       [
         '/call.html',
-        { type: 'text/html', body: callPageHtml({ bundleUrl: server.bundleUrl, room, name: 'Ada', attributes: { loopback: '' } }) },
+        {
+          type: 'text/html',
+          body: callPageHtml({ bundleUrl: server.bundleUrl, room, name: 'Ada', attributes: { loopback: '' } }),
+        },
       ],
     ]),
   );
@@ -148,17 +151,13 @@ async function framed(t, server, browser, allow) {
 
 /** `el.method()` in the frame: `{ ok }` or the error's `{ code, message }`. */
 const outcome = (frame, method) =>
-  frame.evaluate(
-    (method) =>
-      document
-        .querySelector('rtc-call')
-        [method]()
-        .then(
-          () => ({ ok: true }),
-          (error) => ({ code: error.code, message: error.message }),
-        ),
-    method,
-  );
+  frame.evaluate((method) => {
+    const el = document.querySelector('rtc-call');
+    return el[method]().then(
+      () => ({ ok: true }),
+      (error) => ({ code: error.code, message: error.message }),
+    );
+  }, method);
 
 test('a cross-origin iframe without allow: media-denied naming allow="camera; microphone"; with it, the call works', async (t) => {
   const { server, browser } = await serverAndBrowser(t);
@@ -197,7 +196,7 @@ test('a cross-origin iframe without allow: media-denied naming allow="camera; mi
 /** Before any script of the page: the browser has no WebRTC (as Debian's WebKitGTK is built). */
 function removeWebRtc() {
   for (const name of ['RTCPeerConnection', 'webkitRTCPeerConnection', 'RTCSessionDescription', 'RTCIceCandidate']) {
-    delete window[name];
+    Reflect.deleteProperty(window, name);
   }
   window.__errors = [];
   window.addEventListener('error', (event) => window.__errors.push(String(event.message)));

@@ -51,7 +51,9 @@ function importInNode(specifier) {
     await new Promise((resolve) => setTimeout(resolve, 300));
     console.log(JSON.stringify({ exports: Object.keys(module), touched: [...touched].sort(), rejected }));
     process.exit(0);`;
-  return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', probe], { cwd: ROOT, encoding: 'utf8' }));
+  return JSON.parse(
+    execFileSync(process.execPath, ['--input-type=module', '-e', probe], { cwd: ROOT, encoding: 'utf8' }),
+  );
 }
 
 test('every entry point imports in bare Node: no unhandled rejection, no DOM global read beyond Lit’s own check', () => {
@@ -72,11 +74,14 @@ test('every entry point imports in bare Node: no unhandled rejection, no DOM glo
 /** The element as Lit SSR renders it, inside a page. */
 function ssrPage() {
   const markup = collectResultSync(render(html`<rtc-call loopback room="ssr" name="Ada"></rtc-call>`));
-  return { markup, page: (script) => `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>ssr</title></head><body>
+  return {
+    markup,
+    page: (script) => `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>ssr</title></head><body>
 ${markup}
 <script>window.__ssr = document.querySelector('rtc-call').shadowRoot?.querySelector('[part~="start-button"]');</script>
 <script type="module" src="/hydrate.js"></script>${script ?? ''}
-</body></html>` };
+</body></html>`,
+  };
 }
 
 test('Lit SSR renders the shadow root on the server: its parts and buttons', () => {
@@ -112,18 +117,31 @@ test('Chromium: the server-rendered element hydrates, keeping its nodes, and a l
   page.on('pageerror', (error) => errors.push(error.message));
   page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
   await page.goto(`${site.origin}/page.html`);
-  await page.waitForFunction(() => customElements.get('rtc-call') && document.querySelector('rtc-call').hasUpdated, null, {
-    timeout: WAIT,
-  });
+  await page.waitForFunction(
+    () => customElements.get('rtc-call') && document.querySelector('rtc-call').hasUpdated,
+    null,
+    {
+      timeout: WAIT,
+    },
+  );
   const kept = await page.evaluate(() => {
     const el = document.querySelector('rtc-call');
     const button = el.shadowRoot.querySelector('[part~="start-button"]');
-    return { server: Boolean(window.__ssr), same: button === window.__ssr, count: el.shadowRoot.querySelectorAll('[part~="start-button"]').length };
+    return {
+      server: Boolean(window.__ssr),
+      same: button === window.__ssr,
+      count: el.shadowRoot.querySelectorAll('[part~="start-button"]').length,
+    };
   });
   assert.deepEqual(kept, { server: true, same: true, count: 1 }, 'the button rendered on the server is the one in use');
   await page.evaluate(() => document.querySelector('rtc-call').call());
   await page.waitForFunction(() => document.querySelector('rtc-call').state === 'connected', null, { timeout: WAIT });
   // Hydration is live: the state change re-rendered the server's nodes.
-  assert.equal(await page.evaluate(() => document.querySelector('rtc-call').shadowRoot.querySelector('[part~="start-button"]') === window.__ssr), true);
+  assert.equal(
+    await page.evaluate(
+      () => document.querySelector('rtc-call').shadowRoot.querySelector('[part~="start-button"]') === window.__ssr,
+    ),
+    true,
+  );
   assert.deepEqual(errors, [], `requests: ${site.requests.join(', ')}`);
 });

@@ -98,7 +98,7 @@ async function startWebKit(t) {
       await request('GET', '/status', undefined, 1000);
       break;
     } catch (error) {
-      if (i > 50) throw new Error(`WebKitWebDriver did not answer: ${error.message}`);
+      if (i > 50) throw new Error(`WebKitWebDriver did not answer: ${error.message}`, { cause: error });
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
@@ -178,7 +178,10 @@ test('WebKitGTK (no WebRTC): renders, Start shows the mock camera, Call fails wi
   await webkit.goto(`${site.origin}/call.html`);
 
   assert.equal(await webkit.run(() => typeof RTCPeerConnection), 'undefined', 'this WebKit has no WebRTC');
-  await webkit.waitFor(() => customElements.get('rtc-call') && document.querySelector('rtc-call').hasUpdated, 'the element');
+  await webkit.waitFor(
+    () => customElements.get('rtc-call') && document.querySelector('rtc-call').hasUpdated,
+    'the element',
+  );
   const buttons = await webkit.run(() =>
     [...document.querySelector('rtc-call').shadowRoot.querySelectorAll('button')].map((b) => b.getAttribute('part')),
   );
