@@ -34,14 +34,15 @@ export class RtcCallError extends Error {
 type Feature = 'camera' | 'microphone' | 'display-capture';
 
 /**
- * The features of `wanted` this document may not use because the page that frames it did not list
- * them in its iframe's `allow` attribute. Chromium says so (`document.featurePolicy`); elsewhere,
- * inside any frame, all of `wanted` are suspects, since a refusal there looks like a person's.
+ * Whether this document may not use `wanted` because the page that frames it left them out of
+ * its iframe's `allow` attribute: `true` where the browser says so (Chromium's
+ * `document.featurePolicy`), `undefined` inside a frame of a browser that does not say, where a
+ * refusal by the frame looks like a person's.
  */
-function blockedByFrame(wanted: Feature[]): Feature[] {
-  if (window.self === window.top) return [];
+function blockedByFrame(wanted: Feature[]): boolean | undefined {
+  if (window.self === window.top) return false;
   const policy = (document as { featurePolicy?: { allowsFeature(feature: string): boolean } }).featurePolicy;
-  return policy ? wanted.filter((feature) => !policy.allowsFeature(feature)) : wanted;
+  return policy ? wanted.some((feature) => !policy.allowsFeature(feature)) : undefined;
 }
 
 /** Maps a `getUserMedia` (or, with `display-capture`, `getDisplayMedia`) rejection to an error a person can act on. */
@@ -50,25 +51,21 @@ export function mediaError(error: unknown, wanted: Feature[] = ['camera', 'micro
   switch (name) {
     case 'NotAllowedError':
     case 'SecurityError': {
-      const blocked = blockedByFrame(wanted);
       const screen = wanted.includes('display-capture');
-      if (blocked.length > 0) {
-        const allow = screen ? 'display-capture' : 'camera; microphone';
-        return new RtcCallError(
-          'media-denied',
-          `This page is inside an iframe that may not use the ${screen ? 'screen' : 'camera or microphone'}: ` +
-            `the page that embeds it must add allow="${allow}" to its <iframe>` +
-            (screen ? '.' : ' (and display-capture for screen sharing).'),
-          { cause: error },
-        );
-      }
-      return new RtcCallError(
-        'media-denied',
-        screen
-          ? 'Screen sharing was not allowed — press Share screen again and pick a screen or window.'
-          : 'Camera permission was denied — allow it in the address bar and press Start again.',
-        { cause: error },
-      );
+      const allow = screen
+        ? 'the page that embeds it must add allow="display-capture" to its <iframe>'
+        : 'the page that embeds it must add allow="camera; microphone" to its <iframe> (and display-capture for screen sharing)';
+      const blocked = blockedByFrame(wanted);
+      const denied = screen
+        ? 'Screen sharing was not allowed — press Share screen again and pick a screen or window.'
+        : 'Camera permission was denied — allow it in the address bar and press Start again.';
+      const message =
+        blocked === true
+          ? `This page is inside an iframe that may not use the ${screen ? 'screen' : 'camera or microphone'}: ${allow}.`
+          : blocked === undefined
+            ? `${denied} If this page is inside an iframe, ${allow}.`
+            : denied;
+      return new RtcCallError('media-denied', message, { cause: error });
     }
     case 'NotFoundError':
     case 'OverconstrainedError':
