@@ -56,9 +56,9 @@ function reactAsEsModules() {
   };
 }
 
-/** The bundle at `/rtc-call.js` (its chunks at `/chunks/`), where `npm start` serves it: the plain-HTML example loads it so. */
+/** The bundle at `/rtc-call.js`, where `npm start` serves it: the plain-HTML example loads it so. */
 function bundleAtRoot(context, next) {
-  if (context.path === '/rtc-call.js' || context.path.startsWith('/chunks/')) context.path = `/dist${context.path}`;
+  if (context.path === '/rtc-call.js') context.path = `/dist${context.path}`;
   return next();
 }
 
