@@ -802,6 +802,8 @@ function installRecorder() {
     'rtc-call-knock',
     'rtc-call-local-stream',
     'rtc-call-remote-stream',
+    'rtc-call-peer-media',
+    'rtc-call-message',
   ];
   for (const type of types) {
     document.addEventListener(type, (event) => {
