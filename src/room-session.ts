@@ -313,6 +313,14 @@ export class RoomSession {
 
   /** A peer that re-joined under a new id: carry on with the connection we have. */
   #adopt(peer: RemotePeer): boolean {
+    // After our own re-join, a peer that kept its seat (it is on another server, or resumed
+    // there) is still the one our connection goes to.
+    const same = this.#connections.get(peer.id);
+    if (same?.orphanTimer) {
+      clearTimeout(same.orphanTimer);
+      same.orphanTimer = undefined;
+      return true;
+    }
     const connection = peer.previous ? this.#connections.get(peer.previous) : undefined;
     if (!connection || !peer.previous) return false;
     clearTimeout(connection.orphanTimer);

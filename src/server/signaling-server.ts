@@ -130,6 +130,11 @@ const TIDY_MS = 10_000;
 
 /** How long close() waits for clients to answer its close frame before it cuts them off, in ms. */
 const CLOSE_GRACE_MS = 5000;
+/**
+ * On shutdown with rooms in Redis, how long the seats of clients told to reconnect wait for them
+ * to re-join on another server, in ms: the element's first retries come within a second.
+ */
+export const HANDOFF_MS = 2000;
 
 /** How long a join the directory admitted waits for its own `joined` event to come round, in ms. */
 const ADMIT_TIMEOUT_MS = 5000;
@@ -363,10 +368,15 @@ export class SignalingServer implements RoomListener {
         resolve();
       }),
     );
-    // Once the sockets are gone (clients told to go elsewhere may have taken their seats there),
-    // the members still left here leave Redis at once, rather than when the TTL runs out.
+    // Once the sockets are gone, clients told to go elsewhere take their seats on another server
+    // (a re-join naming their old id, which moves the seat: their peers carry on). Those that have
+    // not within HANDOFF_MS leave Redis then, rather than when the TTL runs out.
     return closed.then(async () => {
       await this.#sharing?.catch(() => {});
+      if (this.#sharing) {
+        const until = Date.now() + HANDOFF_MS;
+        while (this.#seats.size > 0 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 50));
+      }
       await this.#directory?.close();
     });
   }

@@ -12,6 +12,7 @@ import { once } from 'node:events';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readConfig } from '../../lib/server/config.js';
+import { HANDOFF_MS } from '../../lib/server/signaling-server.js';
 import {
   ROOT,
   expectMediaFlowing,
@@ -269,9 +270,42 @@ describe('rooms shared through Redis', { skip: SKIP }, () => {
     await bob.expectQuiet();
   });
 
-  test('a server stopped with SIGTERM removes its members at once: the other side hears peer-left, Redis holds nothing of it', async (t) => {
+  test('a server stopped with SIGTERM hands its seats over: a client that re-joins on another server keeps its call, no peer-left', async (t) => {
     const redis = await startRedis(t);
-    const [one, two] = await Promise.all([startInstance(t, redis), startInstance(t, redis)]);
+    // Seats held for a resume, as by default.
+    const held = { RESUME_GRACE_MS: '20000' };
+    const [one, two] = await Promise.all([startInstance(t, redis, held), startInstance(t, redis, held)]);
+    const room = uniqueRoom('handoff');
+    const ada = await open(t, one);
+    const adaJoined = await ada.join(room, 'Ada');
+    const bob = await open(t, two);
+    const bobJoined = await bob.join(room, 'Bob');
+    await ada.next('peer-joined');
+
+    const exit = one.stop();
+    assert.equal((await ada.closedWithin()).code, 1012);
+    // As the element does on 1012: back at once, through the load balancer, to the other server.
+    const back = await open(t, two);
+    back.send({ type: 'join', room, name: 'Ada', resume: { id: adaJoined.id, secret: adaJoined.secret, received: 0 } });
+    const joined = await back.next();
+    assert.equal(joined.type, 'joined', JSON.stringify(joined));
+    assert.deepEqual(joined.peers, [{ id: bobJoined.id, name: 'Bob' }]);
+    assert.deepEqual(await bob.next(), {
+      type: 'peer-joined',
+      id: joined.id,
+      name: 'Ada',
+      polite: true,
+      previous: adaJoined.id,
+    });
+    assert.deepEqual(await exit, { code: 0, signal: null }, one.output());
+    await bob.expectQuiet();
+  });
+
+  test('a server stopped with SIGTERM removes the members whose clients do not come back within the handoff: the other side hears peer-left, Redis holds nothing of it', async (t) => {
+    const redis = await startRedis(t);
+    // Seats held for a resume, as by default.
+    const held = { RESUME_GRACE_MS: '20000' };
+    const [one, two] = await Promise.all([startInstance(t, redis, held), startInstance(t, redis, held)]);
     const room = uniqueRoom('term');
     const ada = await open(t, one);
     const adaJoined = await ada.join(room, 'Ada');
@@ -281,8 +315,13 @@ describe('rooms shared through Redis', { skip: SKIP }, () => {
 
     const stoppedAt = Date.now();
     const exit = one.stop();
-    assert.deepEqual(await bob.next('peer-left', TTL_MS / 2), { type: 'peer-left', id: adaJoined.id, name: 'Ada' });
-    figure('peer-left after SIGTERM', Date.now() - stoppedAt);
+    assert.deepEqual(await bob.next('peer-left', HANDOFF_MS + 1000), {
+      type: 'peer-left',
+      id: adaJoined.id,
+      name: 'Ada',
+    });
+    figure('peer-left after SIGTERM (no client back)', Date.now() - stoppedAt);
+    assert.ok(Date.now() - stoppedAt >= HANDOFF_MS - 100, 'the seat waited for its client');
     assert.deepEqual(await exit, { code: 0, signal: null }, one.output());
     assert.equal((await ada.closedWithin()).code, 1012);
 
