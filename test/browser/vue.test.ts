@@ -19,7 +19,7 @@ describe('Vue (<rtc-call> in a template)', () => {
     container.remove();
   });
 
-  /** Mounts `template` with `isCustomElement`, as the README says, and `setup` bindings. */
+  /** Mounts `template` with `isCustomElement`, as docs/api.md says, and `setup` bindings. */
   function mount(template: string, setup: () => Record<string, unknown>): void {
     app = createApp({ template, setup });
     app.config.compilerOptions.isCustomElement = (tag) => tag === 'rtc-call';

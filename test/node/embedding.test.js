@@ -24,7 +24,7 @@ import {
   uniqueRoom,
 } from './browser-harness.js';
 
-/** The directives a page that embeds the element needs (README, "Content-Security-Policy"). */
+/** The directives a page that embeds the element needs (docs/api.md, "SSR, strict CSP, iframes"). */
 const strictPolicy = (server) =>
   [
     "default-src 'none'",

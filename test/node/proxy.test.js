@@ -1,7 +1,7 @@
 /**
  * Behind a real reverse proxy: Debian's nginx terminates TLS (a self-signed certificate made here)
  * and proxies the WebSocket upgrade to the server, which trusts it (`TRUST_PROXY`) to name the
- * client in `X-Forwarded-For`. The configuration is the one in docs/deploy.md. Clients come from
+ * client in `X-Forwarded-For`. The location block is the one of the site file in docs/server.md (docs/server.md runs the whole guide: test/node/deploy.test.js). Clients come from
  * different loopback addresses (127.0.0.2, 127.0.0.3), so limits per real client can be told from
  * limits on the proxy's own address.
  *
@@ -38,7 +38,7 @@ const SKIP =
     : 'nginx is not installed (apt-get install -y nginx)';
 
 /**
- * nginx on a free port in front of `upstream` (a port on 127.0.0.1), as docs/deploy.md has it;
+ * nginx on a free port in front of `upstream` (a port on 127.0.0.1), as docs/server.md has it;
  * stopped and its files removed when the test ends.
  */
 async function startNginx(t, upstream) {
@@ -63,7 +63,7 @@ http {
   uwsgi_temp_path ${dir}/tmp;
   scgi_temp_path ${dir}/tmp;
 
-  # From docs/deploy.md:
+  # From docs/server.md:
   map $http_upgrade $connection_upgrade {
     default upgrade;
     ''      close;
