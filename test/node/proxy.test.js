@@ -1,9 +1,10 @@
 /**
  * Behind a real reverse proxy: Debian's nginx terminates TLS (a self-signed certificate made here)
  * and proxies the WebSocket upgrade to the server, which trusts it (`TRUST_PROXY`) to name the
- * client in `X-Forwarded-For`. The location block is the one of the site file in docs/server.md (docs/server.md runs the whole guide: test/node/deploy.test.js). Clients come from
- * different loopback addresses (127.0.0.2, 127.0.0.3), so limits per real client can be told from
- * limits on the proxy's own address.
+ * client in `X-Forwarded-For`. The location block is the one of docs/server.md's site file (whose
+ * whole guide test/node/deploy.test.js runs). Clients come from different loopback addresses
+ * (127.0.0.2, 127.0.0.3), so limits per real client can be told from limits on the proxy's own
+ * address.
  *
  * Needs `npm run build` first, nginx, openssl and Chromium.
  * Run: node --test --test-concurrency=1 test/node/proxy.test.js
