@@ -132,9 +132,10 @@ const TIDY_MS = 10_000;
 const CLOSE_GRACE_MS = 5000;
 /**
  * On shutdown with rooms in Redis, how long the seats of clients told to reconnect wait for them
- * to re-join on another server, in ms: the element's first retries come within a second.
+ * to re-join on another server, in ms: the element's first three retries come within 1.75 s, and
+ * a load balancer may send one back to this server (answering 503) before it learns.
  */
-export const HANDOFF_MS = 2000;
+export const HANDOFF_MS = 3000;
 
 /** How long a join the directory admitted waits for its own `joined` event to come round, in ms. */
 const ADMIT_TIMEOUT_MS = 5000;

@@ -67,6 +67,29 @@ export function makeCertificate(dir) {
   return { cert, key, pem, spkiHash: createHash('sha256').update(spki).digest('base64') };
 }
 
+/**
+ * An nginx main configuration for a test: in the foreground, one process, its pid and temporary
+ * files in `dir`, errors to stderr, no access log; `http` is the inside of its `http` block (a
+ * site's `server` blocks, or an `include` of a site file).
+ */
+export function nginxConfig(dir, http) {
+  return `daemon off;
+master_process off;
+pid ${dir}/nginx.pid;
+error_log stderr warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${dir};
+  proxy_temp_path ${dir};
+  fastcgi_temp_path ${dir};
+  uwsgi_temp_path ${dir};
+  scgi_temp_path ${dir};
+${http}
+}
+`;
+}
+
 /** The start line: `{"level":"info",…,"url":"http://127.0.0.1:PORT/",…,"msg":"rtc-call server listening"}` */
 const START_LINE = /^\{.*"url":"(https?:\/\/[^"]+\/)".*"msg":"rtc-call server listening"/;
 

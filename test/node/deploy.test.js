@@ -28,6 +28,7 @@ import {
   closeAll,
   expectMediaFlowing,
   launchChromium,
+  nginxConfig,
   uniqueRoom,
   withTimeout,
 } from './browser-harness.js';
@@ -245,25 +246,8 @@ async function deploy(t, proxy) {
   if (proxy === 'nginx') {
     writeFileSync(join(dir, 'site.conf'), withCertificate(files['/etc/nginx/sites-available/rtc-call'], tls));
     mkdirSync(join(dir, 'nginx'));
-    // Debian's /etc/nginx/nginx.conf, pared down to what the site needs, in the test's folder.
-    writeFileSync(
-      join(dir, 'nginx.conf'),
-      `daemon off;
-master_process off;
-pid ${dir}/nginx.pid;
-error_log stderr warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/nginx;
-  proxy_temp_path ${dir}/nginx;
-  fastcgi_temp_path ${dir}/nginx;
-  uwsgi_temp_path ${dir}/nginx;
-  scgi_temp_path ${dir}/nginx;
-  include ${dir}/site.conf;
-}
-`,
-    );
+    // Debian's /etc/nginx/nginx.conf includes the sites: so does the test's, from its folder.
+    writeFileSync(join(dir, 'nginx.conf'), nginxConfig(join(dir, 'nginx'), `  include ${dir}/site.conf;`));
     daemon(t, net, 'nginx', 'nginx', ['-c', join(dir, 'nginx.conf'), '-e', 'stderr']);
   } else {
     // Caddy would get its certificate from Let's Encrypt: here it is given the test's.

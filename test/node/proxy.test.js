@@ -24,6 +24,7 @@ import {
   launchBrowsers,
   launchChromium,
   makeCertificate,
+  nginxConfig,
   startPageServer,
   startRtcServer,
   uniqueRoom,
@@ -51,20 +52,9 @@ async function startNginx(t, upstream) {
   const conf = join(dir, 'nginx.conf');
   writeFileSync(
     conf,
-    `daemon off;
-master_process off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/tmp;
-  proxy_temp_path ${dir}/tmp;
-  fastcgi_temp_path ${dir}/tmp;
-  uwsgi_temp_path ${dir}/tmp;
-  scgi_temp_path ${dir}/tmp;
-
-  # From docs/server.md:
+    nginxConfig(
+      join(dir, 'tmp'),
+      `  # From docs/server.md:
   map $http_upgrade $connection_upgrade {
     default upgrade;
     ''      close;
@@ -83,9 +73,8 @@ http {
       proxy_set_header X-Forwarded-Proto $scheme;
       proxy_read_timeout 1h;
     }
-  }
-}
-`,
+  }`,
+    ),
   );
   const child = spawn(NGINX, ['-p', dir, '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
